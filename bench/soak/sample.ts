@@ -1,7 +1,8 @@
 // One sample of the node, every interval: what the kernel says of its process (RSS, descriptors,
-// sockets), what it says of itself on GET /metrics (prom-client: V8 heap used, active handles,
-// active timers from process.getActiveResourcesInfo(), event-loop delay p99 since the last scrape),
-// and what is on its disk (database + WAL, rows per table, state dir, log).
+// sockets), what it says of itself on GET /metrics (prom-client: V8 heap used; the heap live after
+// the latest full collection; active handles, active timers from process.getActiveResourcesInfo(),
+// event-loop delay p99 since the last scrape), and what is on its disk (database + WAL, rows per
+// table, state dir, log).
 
 import { readdirSync, readlinkSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -94,6 +95,7 @@ export async function sampleNode(node: SoakNode, t: number, phase: string): Prom
   const values: Record<string, number> = {
     rss_mb: rssBytes(node.pid) / 2 ** 20,
     heap_used_mb: (prom.get('nodejs_heap_size_used_bytes') ?? NaN) / 2 ** 20,
+    heap_live_mb: (prom.get('cascade_heap_live_bytes') ?? NaN) / 2 ** 20,
     external_mb: (prom.get('nodejs_external_memory_bytes') ?? NaN) / 2 ** 20,
     fds,
     sockets,

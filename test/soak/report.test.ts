@@ -1,8 +1,9 @@
-// The soak report's floor slope: memory just after collections, shown beside the slope of every
-// sample (which also counts garbage not yet collected).
+// The soak report's memory verdict: the floor slope (memory just after collections) beside the slope
+// of every sample (which also counts garbage not yet collected), and which of them is judged.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { floorSlopePerHour, slopePerHour } from '../../bench/soak/report.ts';
+import { floorSlopePerHour, judge, slopePerHour } from '../../bench/soak/report.ts';
+import type { Sample } from '../../bench/soak/sample.ts';
 
 /** Two hours of samples every 30 s: a sawtooth of garbage (collected every 10 minutes) on a base. */
 function samples(base: (t: number) => number, garbage: (t: number) => number): { t: number; y: number }[] {
@@ -25,4 +26,29 @@ test('a real leak moves both', () => {
 
 test('too few samples for the windows: no figure', () => {
   assert.ok(Number.isNaN(floorSlopePerHour([{ t: 0, y: 1 }, { t: 30, y: 2 }])));
+});
+
+/** Steady-phase soak samples from the series above, one value per measure. */
+function soak(values: Record<string, { t: number; y: number }[]>): Sample[] {
+  const n = Object.values(values)[0]!.length;
+  return Array.from({ length: n }, (_, i) => ({ t: i * 30, phase: 'steady', values: Object.fromEntries(Object.entries(values).map(([k, pts]) => [k, pts[i]!.y])) }));
+}
+const memoryFailures = (v: { failures: string[] }) => v.failures.filter((f) => /_mb:/.test(f));
+
+test('judged: the live heap on its slope and RSS on its floor slope; the garbage between collections is shown, not failed', () => {
+  const garbage = (t: number) => 20 + (t / 3600) * 30;
+  const ok = judge(soak({ rss_mb: samples(() => 240, garbage), heap_used_mb: samples(() => 80, garbage), heap_live_mb: samples(() => 80, () => 0) }));
+  assert.deepEqual(memoryFailures(ok), []);
+  assert.ok(ok.rows.find((r) => r.key === 'heap_used_mb')!.slopePerHour > 5, 'the slope of every sample is still in the table');
+  const leak = judge(soak({ rss_mb: samples((t) => 240 + (t / 3600) * 5, garbage), heap_used_mb: samples(() => 80, garbage), heap_live_mb: samples((t) => 80 + (t / 3600) * 5, () => 0) }));
+  assert.deepEqual(memoryFailures(leak).map((f) => f.split(':')[0]).sort(), ['heap_live_mb', 'rss_mb']);
+  assert.match(memoryFailures(leak).find((f) => f.startsWith('rss_mb'))!, /floor slope 5\.\d+ MB\/h/);
+});
+
+test('a node without the live heap (NaN) is judged on heap_used, as before; a cluster member by its own', () => {
+  const garbage = (t: number) => 20 + (t / 3600) * 30;
+  const old = judge(soak({ rss_mb: samples(() => 240, () => 0), heap_used_mb: samples(() => 80, garbage), heap_live_mb: samples(() => NaN, () => 0) }));
+  assert.deepEqual(memoryFailures(old).map((f) => f.split(':')[0]), ['heap_used_mb']);
+  const cluster = judge(soak({ 'm1:heap_used_mb': samples(() => 80, garbage), 'm1:heap_live_mb': samples(() => 80, () => 0), 'm2:heap_used_mb': samples(() => 80, () => 0), 'm2:heap_live_mb': samples((t) => 80 + (t / 3600) * 4, () => 0) }));
+  assert.deepEqual(memoryFailures(cluster).map((f) => f.split(':').slice(0, 2).join(':')), ['m2:heap_live_mb']);
 });

@@ -13,6 +13,8 @@ import { dashboardTargets, grafanaExpr, loadDashboard } from '../../node/test/me
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { spawnSync } from 'node:child_process';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -23,7 +25,7 @@ const SERIES = [
   'cascade_bytes_total', 'cascade_peers', 'cascade_torrents', 'cascade_pieces_verified_total', 'cascade_hash_failures_total',
   'cascade_disk_errors_total', 'cascade_announces_total', 'cascade_dht_nodes', 'cascade_dht_queries_total', 'cascade_lsd_messages_total', 'cascade_lsd_peers_total',
   'cascade_http_requests_total', 'cascade_node_info', 'nodejs_eventloop_lag_seconds', 'nodejs_eventloop_lag_p99_seconds',
-  'process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_heap_size_used_bytes',
+  'process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_heap_size_used_bytes', 'cascade_heap_live_bytes',
 ];
 
 /** The exposition's samples as "name{labels}" → value. */
@@ -81,6 +83,14 @@ test('GET /metrics: the API token or the metrics token, 401 otherwise; every ser
     assert.ok((m.get('process_cpu_seconds_total') ?? 0) > 0.05, 'CPU counts from the process start, not the first scrape');
     assert.deepEqual(lint(text), [], 'promtool finds nothing wrong with our series');
   }
+
+  // The live heap: what a full collection left (the test's process is the node's: collect here).
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+  const collected = getHeapStatistics().used_heap_size;
+  await new Promise((r) => setTimeout(r, 50)); // the GC observer's callback comes a moment after
+  const live = samples(await (await s.request('/metrics')).text()).get('cascade_heap_live_bytes')!;
+  assert.ok(Number.isFinite(live) && Math.abs(live - collected) < 8 * 2 ** 20, `live heap ${live} after a collection that left ${collected}`);
 
   // A node with a torrent counts it in its state.
   const up = await s.json('/api/torrents', { method: 'POST', body: formWith([['one.bin', patternBytes(40_000, 3)]]) });
