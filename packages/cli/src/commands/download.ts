@@ -12,9 +12,7 @@ import { CliError } from '../core/errors.ts';
 import type { DescribedSource } from '../download/source.ts';
 import { chainFor } from './chain-attach.ts';
 import { planDownload } from '../download/download-plan.ts';
-import { downloadPlainFile } from '../download/download-plain.ts';
-import { downloadFromGateways, gatewaysFailed, type GatewayResult } from '../download/ipfs-download.ts';
-import { isUnixfsCid } from '@cascade/content/cid';
+import type { GatewayResult } from '../download/ipfs-download.ts';
 import { ensureOutputDir, ensureStateDir } from '../core/writable-dir.ts';
 import { waitForStopSignal } from '../core/signals.ts';
 import { waitForDone } from '../download/torrent-wait.ts';
@@ -101,13 +99,17 @@ export async function downloadCommand(inv: Invocation, out: Output): Promise<num
   const plan = await planDownload(inv.positionals[0]!, o, loadEngine);
   const dir = resolve(o.output ?? o.dir ?? '.');
   await ensureOutputDir(dir);
-  if (plan.kind === 'plain') return downloadPlainFile(plan.urls, plan.sha256, dir, out);
+  // A plain file's downloader and the IPFS gateways' (multiformats, the CAR reader) are imported
+  // only by a download that uses them: a torrent's loads neither (issue 64 item 4).
+  if (plan.kind === 'plain') return (await import('../download/download-plain.ts')).downloadPlainFile(plan.urls, plan.sha256, dir, out);
   await ensureStateDir(o.stateDir);
   // IPFS trustless gateways beside the swarm (issue 61): the first to give the whole file, checked
   // block by block, wins; a UnixFS CID is not on the DHT, so the gateways alone fetch one.
   const gateways = plan.kind === 'content' ? (plan.gateways ?? []) : [];
   const ipfsStop = new AbortController();
-  const ipfs = plan.kind === 'content' && gateways.length > 0 ? downloadFromGateways(plan.cid, gateways, dir, out, ipfsStop.signal) : undefined;
+  const gatewayLib = plan.kind === 'content' && gateways.length > 0 ? await import('../download/ipfs-download.ts') : undefined;
+  const gatewaysFailed = (err: unknown) => gatewayLib?.gatewaysFailed(err);
+  const ipfs = plan.kind === 'content' && gatewayLib ? gatewayLib.downloadFromGateways(plan.cid, gateways, dir, out, ipfsStop.signal) : undefined;
   const ipfsDone = (r: GatewayResult) => {
     const cid = (plan as { cid: string }).cid;
     out.event('done', { path: r.path, length: r.bytes, cid, gateway: r.gateway, blocks: r.blocks });
@@ -115,7 +117,7 @@ export async function downloadCommand(inv: Invocation, out: Output): Promise<num
     out.say(`done: ${r.path} — ${formatBytes(r.bytes)} from IPFS gateway ${r.gateway} (${r.blocks} blocks, each checked)\nverified: ${r.path} is ${cid}`);
     return 0;
   };
-  if (ipfs && isUnixfsCid((plan as { cid: string }).cid)) {
+  if (ipfs && (await import('@cascade/content/cid')).isUnixfsCid((plan as { cid: string }).cid)) {
     try {
       return ipfsDone(await ipfs);
     } catch (err) {

@@ -2,12 +2,13 @@
 // classifier) picks the handler — the torrent path (magnet, .torrent file or URL, infohash), a
 // plain-file download (an http(s)/ftp URL of anything else, or a content id with --mirror), or a
 // content-id look-up. Bad input is a usage error before any node starts.
+// @cascade/content/cid (multiformats and its codecs, some 40 modules) is imported only for an
+// identifier that is or may be a CID: a torrent's download does not load it (issue 64 item 4).
 
 import { stat } from 'node:fs/promises';
 import { errorMessage } from '@cascade/node';
 import { asUnreachable } from '../core/unreachable.ts';
 import { UsageError } from '../core/errors.ts';
-import { isUnixfsCid, sha256FromCid } from '@cascade/content/cid';
 import { classifyIdentifier, openRangeSource, parseSha256, UnknownIdentifier, type Identifier } from '@cascade/sources';
 import { describeSource, describeTorrentBytes, type DescribedSource, type ParseLib } from './source.ts';
 
@@ -57,7 +58,7 @@ export async function planDownload(
   } catch (err) {
     if (!(err instanceof UnknownIdentifier)) throw err;
     // A UnixFS CID (a file of more than one chunk, as IPFS names it): from IPFS gateways only.
-    if (isUnixfsCid(arg)) {
+    if ((await import('@cascade/content/cid')).isUnixfsCid(arg)) {
       if (!o.ipfsGateways?.length) throw new UsageError(`${arg} is a UnixFS CID: give --ipfs-gateway URL to fetch it (the swarm finds files by their SHA-256 content id)`);
       if (o.sha256 !== undefined || o.mirrors.length > 0) throw new UsageError('--sha256 and --mirror go with a SHA-256 content id, not a UnixFS CID');
       return { kind: 'content', cid: arg.trim(), gateways: o.ipfsGateways };
@@ -85,7 +86,7 @@ export async function planDownload(
       if (id.scheme !== 'ftp' && (await isTorrentUrl(id.url))) return torrent(loadLib().then((lib) => fetchTorrent(id.url, lib)));
       return { kind: 'plain', urls: [id.url, ...o.mirrors], sha256: wanted };
     case 'content-id': {
-      const named = sha256FromCid(id.cid);
+      const named = (await import('@cascade/content/cid')).sha256FromCid(id.cid);
       if (wanted && Buffer.compare(wanted, named) !== 0) throw new UsageError(`--sha256 ${o.sha256} is not the SHA-256 content id ${id.cid} names`);
       // Mirrors of a content id: the file from them, checked against the id itself.
       if (o.mirrors.length > 0) return { kind: 'plain', urls: o.mirrors, sha256: named };

@@ -2,7 +2,7 @@
 // the one download command (and POST /api/torrents {"uri"}) hands it to the right handler. Pure:
 // whether a path is an existing file is the caller's to say; fetching and parsing come after.
 
-import { isContentId } from '@cascade/content/cid';
+import { createRequire } from 'node:module';
 
 export type Identifier =
   /** magnet:?xt=urn:btih:… / urn:btmh:… (v1, v2 or hybrid: the engine parses it) */
@@ -49,8 +49,22 @@ export function classifyIdentifier(input: string, isFile = false): Identifier {
     if (!url.hostname) throw new UnknownIdentifier(input);
     return { kind: 'url', url: url.href, scheme: scheme as 'http' | 'https' | 'ftp' };
   }
-  if (isContentId(text)) return { kind: 'content-id', cid: text };
+  if (mayBeCid(text) && contentIds().isContentId(text)) return { kind: 'content-id', cid: text };
   throw new UnknownIdentifier(input);
+}
+
+/** Whether `text` is spelt as a CID can be (a multibase prefix CID.parse reads alone — base32 b,
+ *  base58btc z, base36 k, or a CIDv0's Q — then letters and digits): only such text is handed to
+ *  the real check, so a magnet, a .torrent or an infohash never loads it. */
+function mayBeCid(text: string): boolean {
+  return /^[bzkQ][0-9A-Za-z]{20,200}$/.test(text);
+}
+
+/** @cascade/content/cid, loaded (synchronously: classifyIdentifier is) the first time some text may
+ *  be a content id. Imported at the top, it brought multiformats' ~40 modules into every `cascade
+ *  download` of a torrent, which never reads a CID (issue 64 item 4). */
+function contentIds(): typeof import('@cascade/content/cid') {
+  return createRequire(import.meta.url)('@cascade/content/cid') as typeof import('@cascade/content/cid');
 }
 
 /** A hex SHA-256 as bytes, or an error naming the problem (for --sha256). */

@@ -8,7 +8,6 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { cidFromSha256 } from '@cascade/content/cid';
 import { openRangeSource, type RangeSource } from './range-source.ts';
 
 const CHUNK = 4 * 1024 * 1024;
@@ -113,6 +112,9 @@ export class PlainDownload {
       );
     }
     await rename(part, dest);
+    // Imported here, once a file is done: multiformats is some 40 modules that a `cascade download`
+    // of a torrent, which loads this package, never needs (issue 64 item 4).
+    const { cidFromSha256 } = await import('@cascade/content/cid');
     return { path: dest, length, sha256: digest.toString('hex'), cid: cidFromSha256(digest), sources: this.progress().sources };
   }
 
