@@ -3,8 +3,16 @@
 // broken entry fails review (and the test run) instead of silently vanishing from answers.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
 import type { HelpEntry } from '../types.ts';
+
+/** yaml's parse, loaded when the first entry is read (synchronously: the entries are read so): a
+ *  node that is never asked anything does not load its ~70 modules at start (issue 64 item 4). */
+let yamlParse: ((text: string) => unknown) | undefined;
+function parseYaml(text: string): unknown {
+  yamlParse ??= (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse;
+  return yamlParse(text);
+}
 
 export class HelpEntryError extends Error {
   readonly file: string;

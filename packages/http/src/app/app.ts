@@ -1,7 +1,8 @@
 // The Fastify app: plugins, hooks and routes, without listening (startServer does that). The
 // OpenAPI document comes from the route schemas: UI at /api/docs, JSON at /api/docs/json.
 
-import Fastify, { type FastifyInstance } from 'fastify';
+import { createRequire } from 'node:module';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import SerializerSelector from '@fastify/fast-json-stringify-compiler';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
@@ -63,6 +64,40 @@ function lazySerializers(): SerializerSelector.SerializerFactory {
   };
 }
 
+type ValidatorFactory = NonNullable<NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>['buildValidator']>;
+
+/**
+ * Request validators (Ajv) compiled when a route is first called, like the serializers above: at
+ * start-up, Fastify built Ajv with its meta-schema and the shared schemas and compiled every route's
+ * body, query and params validator, some 0.3 CPU-s of each `cascade serve` and test server's start
+ * (issue 64 item 4), for routes most runs never call. The compiler is Fastify's own default (its
+ * @fastify/ajv-compiler, resolved from Fastify, with the same Ajv options), so what is accepted and
+ * the error messages are unchanged. A validator answers Fastify as Ajv's would: its result, then
+ * its `errors`; `schemaEnv` says it takes (data, {parentData, parentDataProperty}), so a root
+ * value Ajv coerces is put back. (With a factory of its own Fastify leaves a headers schema's keys
+ * as written instead of lower-casing them: no route here validates headers.)
+ */
+function lazyValidators(): ValidatorFactory {
+  const fromFastify = createRequire(createRequire(import.meta.url).resolve('fastify'));
+  const build = (fromFastify('@fastify/ajv-compiler') as () => ValidatorFactory)();
+  return ((externalSchemas: unknown, options: unknown) => {
+    let compile: ((route: unknown) => (...args: unknown[]) => unknown) | undefined;
+    return (route: unknown) => {
+      let validate: ((...args: unknown[]) => unknown) & { errors?: unknown } | undefined;
+      const lazy = (...args: unknown[]) => {
+        compile ??= (build as (s: unknown, o: unknown) => typeof compile)(externalSchemas, options)!;
+        validate ??= compile(route);
+        const result = validate(...args);
+        lazy.errors = validate.errors;
+        return result;
+      };
+      lazy.errors = undefined as unknown;
+      lazy.schemaEnv = true;
+      return lazy;
+    };
+  }) as unknown as ValidatorFactory;
+}
+
 export async function buildApp(ctx: ApiContext, opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: opts.logger ?? false,
@@ -70,7 +105,7 @@ export async function buildApp(ctx: ApiContext, opts: AppOptions): Promise<Fasti
     requestTimeout: 0,
     // Validation errors name the failing part ("body/uri must be string").
     ajv: { customOptions: { allErrors: false } },
-    schemaController: { compilersFactory: { buildSerializer: lazySerializers() } },
+    schemaController: { compilersFactory: { buildSerializer: lazySerializers(), buildValidator: lazyValidators() } },
   });
   app.setErrorHandler(errorHandlerWith((name, fields) => ctx.node.out.event(name, fields)));
   // Fastify parses text/plain by default; nothing here takes it, so let it be a 415 like any other type.
