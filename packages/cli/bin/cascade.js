@@ -39,31 +39,9 @@ if (major >= REQUIRED_MAJOR) {
   // service manager's SIGKILL) never does, and its next start strips and compiles everything again
   // (10-18% of a start). Written once the start is over, too; the timer keeps nothing alive.
   setTimeout(() => module.flushCompileCache?.(), 5000).unref();
-  // A `cascade download` loads some 340 modules before its first byte, and Node's resolver spent
-  // ~0.07 ms on each of its ~730 relative imports (a stat and a realpath per import, for files the
-  // loader reads right after): ~0.05 CPU-s of a 0.35-0.4 CPU-s start (issue 40). An ESM import of a
-  // relative `.ts`/`.js` path from a file: module is its URL against the importer's, which the
-  // loader already gave as a real path; nothing in Cascade's sources is a symlink, and the
-  // workspace links (node_modules/@cascade/*) are bare specifiers, left to Node. A missing file then
-  // fails when it is read (ENOENT) rather than when it is resolved (ERR_MODULE_NOT_FOUND).
-  // A `.ts` file of ours is also given its format: every package here is "type": "module", and
-  // without the hint the loader looked up the package scope of each file it loaded (~7 ms of the
-  // ~100 ms a download's modules take to load, issue 40). Inside a node_modules (cascade installed
-  // as a dependency, or a dependency's own .ts) Node decides, as before.
-  module.registerHooks?.({
-    resolve(specifier, context, nextResolve) {
-      if (
-        specifier.charCodeAt(0) === 46 /* . */ &&
-        (specifier.endsWith('.ts') || specifier.endsWith('.js')) &&
-        context.parentURL?.startsWith('file:') &&
-        !context.conditions?.includes('require')
-      ) {
-        const url = new URL(specifier, context.parentURL).href;
-        return url.endsWith('.ts') && !url.includes('/node_modules/') ? { url, format: 'module-typescript', shortCircuit: true } : { url, shortCircuit: true };
-      }
-      return nextResolve(specifier, context);
-    },
-  });
+  // Relative imports resolved without a stat and a realpath each (why: its comment). main.ts imports
+  // it too; imported here first, main.ts's own imports take the shortcut as well.
+  await import('../src/core/load-hooks.ts');
   // runAndExit ends the process once the command is done (why: its comment in main.ts).
   const { runAndExit } = await import('../src/main.ts');
   await runAndExit(process.argv.slice(2));

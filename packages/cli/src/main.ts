@@ -1,6 +1,9 @@
 // Entry point: parse the command line, run the command, turn errors into exit codes
 // (0 ok, 1 runtime error, 2 usage error, 130 interrupted).
 
+// First: relative imports resolved without a stat and a realpath each, for the command's modules
+// too when this file is run as `node main.ts` (the launcher imports it before this file).
+import './core/load-hooks.ts';
 import { readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { COMMANDS, parseCommandLine, usageText, type Invocation } from './parse/args.ts';
