@@ -6,7 +6,7 @@ import { existsSync, globSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wri
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { isBrowserFile, readCosts, runPool, tapCounts, type FileResult } from './test-pool.ts';
-import { missingPackages } from './system-packages.ts';
+import { missingPackagesAsync } from './system-packages.ts';
 import { installLlm } from './install-llm.ts';
 import { ALL_TESTS, changedFiles, testFilesUnder, testsForChange } from './changed-tests.ts';
 
@@ -16,7 +16,7 @@ const LOCAL_DURATIONS = join(import.meta.dirname, '..', '.cache', 'test-duration
 // What to run is settled first: a wrong folder is a usage error before anything is installed.
 const files = chooseFiles(process.argv.slice(2));
 
-const missing = missingPackages();
+const missing = await missingPackagesAsync();
 if (missing.length > 0) {
   if (process.getuid?.() !== 0) {
     console.error(`missing system packages: ${missing.join(' ')} — install them (apt-get install ${missing.join(' ')}) or run as root`);
@@ -27,7 +27,7 @@ if (missing.length > 0) {
   spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
   const r = spawnSync('apt-get', ['install', '-y', '-qq', ...missing], { stdio: 'inherit', env });
   if (r.status !== 0) process.exit(r.status ?? 1);
-  const still = missingPackages();
+  const still = await missingPackagesAsync();
   if (still.length > 0) {
     console.error(`installed, but still not working: ${still.join(' ')} (see scripts/system-packages.ts for each probe)`);
     process.exit(1);

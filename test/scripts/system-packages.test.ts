@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { SYSTEM_PACKAGES, missingPackages, runsCleanly } from '../../scripts/system-packages.ts';
+import { SYSTEM_PACKAGES, missingPackages, missingPackagesAsync, runsCleanly, runsCleanlyAsync } from '../../scripts/system-packages.ts';
 
 const PROBE = path.resolve(import.meta.dirname, '../../scripts/system-packages.ts');
 
@@ -22,7 +22,7 @@ test('a Python module that fails to import counts as missing', () => {
   assert.equal(runsCleanly('/usr/bin/python3', ['-c', 'import sys']), true);
 });
 
-test('a command that is not there, or exits non-zero, counts as missing', () => {
+test('a command that is not there, or exits non-zero, counts as missing', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'probe-'));
   const failing = path.join(dir, 'failing');
   writeFileSync(failing, '#!/bin/sh\nexit 1\n');
@@ -32,6 +32,12 @@ test('a command that is not there, or exits non-zero, counts as missing', () => 
   // PATH without any of the tools: every probe that goes through PATH reports its package missing.
   const viaPath = SYSTEM_PACKAGES.filter((p) => !p.cmd.includes('/'));
   assert.deepEqual(missingPackages({ PATH: dir }, viaPath), viaPath.map((p) => p.pkg));
+  // The suite's probes, all at once (scripts/test.ts): the same answers.
+  assert.equal(await runsCleanlyAsync(failing, []), false);
+  assert.equal(await runsCleanlyAsync(path.join(dir, 'absent'), []), false);
+  assert.equal(await runsCleanlyAsync('/usr/bin/python3', ['-c', 'import cascade_no_such_module']), false);
+  assert.equal(await runsCleanlyAsync('/usr/bin/python3', ['-c', 'import sys']), true);
+  assert.deepEqual(await missingPackagesAsync({ PATH: dir }, viaPath), viaPath.map((p) => p.pkg));
 });
 
 test('every probe passes on this machine once the packages are installed (npm test installs them first)', () => {
