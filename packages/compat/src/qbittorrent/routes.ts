@@ -6,26 +6,37 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CompatOps } from '../ops.ts';
 import { type ActionContext, type ActionSpec, type UploadedFile, JsonText, QbError, statusText } from './http.ts';
 import { EXPIRED_COOKIE, SessionStore, isCrossSite, sessionCookie, sidFromCookie } from './session.ts';
-import { appActions } from './app.ts';
-import { torrentsReadActions } from './torrents-read.ts';
-import { torrentsWriteActions } from './torrents-write.ts';
-import { torrentsAddActions } from './torrents-add.ts';
-import { torrentsEditActions } from './torrents-edit.ts';
-import { transferActions } from './transfer.ts';
-import { syncActions } from './sync.ts';
-import { banPeers, logActions, peerSyncActions } from './peers.ts';
-import { rssActions } from './rss.ts';
-import { searchActions } from './search.ts';
 
-const SCOPES: Record<string, Record<string, ActionSpec>> = {
-  app: appActions,
-  torrents: { ...torrentsReadActions, ...torrentsWriteActions, ...torrentsAddActions, ...torrentsEditActions },
-  transfer: { ...transferActions, banPeers },
-  sync: { ...syncActions, ...peerSyncActions },
-  log: logActions,
-  rss: rssActions,
-  search: searchActions,
-};
+type Scopes = Record<string, Record<string, ActionSpec>>;
+
+/** The actions by scope, loaded by the first request of a signed-in client, not at every node's
+ *  start: they are most of the adapter's modules (issue 64 item 4). */
+let scopes: Promise<Scopes> | undefined;
+function loadScopes(): Promise<Scopes> {
+  scopes ??= Promise.all([
+    import('./app.ts'),
+    import('./torrents-read.ts'),
+    import('./torrents-write.ts'),
+    import('./torrents-add.ts'),
+    import('./torrents-edit.ts'),
+    import('./transfer.ts'),
+    import('./sync.ts'),
+    import('./peers.ts'),
+    import('./rss.ts'),
+    import('./search.ts'),
+  ]).then(([app, read, write, add, edit, transfer, sync, peers, rss, search]) => ({
+    app: app.appActions,
+    torrents: { ...read.torrentsReadActions, ...write.torrentsWriteActions, ...add.torrentsAddActions, ...edit.torrentsEditActions },
+    transfer: { ...transfer.transferActions, banPeers: peers.banPeers },
+    sync: { ...sync.syncActions, ...peers.peerSyncActions },
+    log: peers.logActions,
+    rss: rss.rssActions,
+    search: search.searchActions,
+  }));
+  // A module that failed to load is tried again by the next request.
+  scopes.catch(() => (scopes = undefined));
+  return scopes;
+}
 
 /** Same as qBittorrent's m_apiPathPattern. */
 const API_PATH = /^\/api\/v2\/([A-Za-z_][A-Za-z_0-9]*)\/([A-Za-z_][A-Za-z_0-9]*)$/;
@@ -82,8 +93,9 @@ export function qbittorrentRoutes(app: FastifyInstance, ops: CompatOps): void {
     if (scope === 'auth') return auth(req, reply, action, session?.id);
     if (!session) return sendText(reply, 403, 'Forbidden');
 
-    const spec = SCOPES[scope]?.[action];
-    if (!spec || !Object.hasOwn(SCOPES[scope]!, action)) return sendText(reply, 404, 'Not Found');
+    const actions = await loadScopes();
+    const spec = actions[scope]?.[action];
+    if (!spec || !Object.hasOwn(actions[scope]!, action)) return sendText(reply, 404, 'Not Found');
     if (spec.method === 'any' ? req.method !== 'GET' && req.method !== 'POST' && req.method !== 'HEAD' : req.method !== spec.method) {
       return sendText(reply, 405, 'Method Not Allowed');
     }

@@ -11,7 +11,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CompatOps } from '../ops.ts';
 import { Handshake, simplePage } from './handshake.ts';
-import { TransmissionRpc } from './methods.ts';
+import type { TransmissionRpc } from './methods.ts';
 import { RpcError, messageOf, type Args } from './args.ts';
 
 /** A base64 .torrent of Cascade's largest (10 MiB) plus the JSON around it. */
@@ -26,7 +26,10 @@ interface Answer {
 
 export function transmissionRoutes(app: FastifyInstance, ops: CompatOps): void {
   const handshake = new Handshake(ops);
-  const rpc = new TransmissionRpc(ops, () => handshake.sessionId);
+  // The methods (their views, ids, session memory: a dozen modules) are loaded by the first RPC
+  // request, not at every node's start (issue 64 item 4); the handshake answers before them.
+  let rpc: Promise<TransmissionRpc> | undefined;
+  const methods = () => (rpc ??= import('./methods.ts').then((m) => new m.TransmissionRpc(ops, () => handshake.sessionId)));
 
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
@@ -50,7 +53,7 @@ export function transmissionRoutes(app: FastifyInstance, ops: CompatOps): void {
         if (req.method !== 'POST') {
           return reply.code(405).header('Allow', 'POST').type('text/html; charset=utf-8').send(simplePage(405, 'Method Not Allowed', '<p>Send RPC requests with POST.</p>'));
         }
-        return reply.type('application/json; charset=utf-8').send(JSON.stringify(await answer(rpc, req.body)));
+        return reply.type('application/json; charset=utf-8').send(JSON.stringify(await answer(await methods(), req.body)));
       },
     });
   });
