@@ -1,6 +1,7 @@
 // Preloaded (--import) into a `cascade` process by bench/startup/run.ts: counts the modules it loads
 // (ES modules and CommonJS alike, through module.registerHooks) and notes, at the first dial or listen
-// (net connect, net listen, dgram bind), how many were loaded and how long the process had run.
+// (net connect, net listen, dgram bind), how many were loaded, how long the process had run and the
+// CPU it had used (user + system, its own threads: what 17 CLIs starting at once on 2 cores share).
 // The figures go to the file in CASCADE_STARTUP_PROBE as one JSON line each: `first-io`, then `exit`.
 import { appendFileSync } from 'node:fs';
 import { registerHooks } from 'node:module';
@@ -26,8 +27,13 @@ const note = (event: string, extra: object = {}) => {
     const p = m ? (m[1] === 'node' && m[2] ? `node/${m[2]}` : m[1]!) : '?';
     byPackage[p] = (byPackage[p] ?? 0) + 1;
   }
-  appendFileSync(out, JSON.stringify({ event, ms: Math.round(process.uptime() * 1000), modules: loaded.size, ownModules: own.length, byPackage, rssMB: Math.round(process.memoryUsage().rss / 1048576), ...extra }) + '\n');
+  appendFileSync(out, JSON.stringify({ event, ms: Math.round(process.uptime() * 1000), cpuMs: cpuMs(), modules: loaded.size, ownModules: own.length, byPackage, rssMB: Math.round(process.memoryUsage().rss / 1048576), ...extra }) + '\n');
 };
+
+function cpuMs(): number {
+  const c = process.cpuUsage();
+  return Math.round((c.user + c.system) / 1000);
+}
 
 let seen = false;
 const first = (what: string) => {

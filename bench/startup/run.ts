@@ -1,7 +1,8 @@
 // bench:startup — what each command loads before it does its work (issue 64 item 4): modules loaded
 // (all, and Cascade's own by package) and milliseconds from process start to the first dial or
-// listen, and to the end, for `download`, `seed`, `list` and `serve`, in one or more checkouts side
-// by side (the reference: the same commands of another checkout, e.g. a worktree of main).
+// listen (and the CPU used by then), and to the end, for `download`, `seed`, `list` and `serve`, in
+// one or more checkouts side by side (the reference: the same commands of another checkout, e.g. a
+// worktree of main).
 //
 //   npm run bench:startup                               # this checkout
 //   npm run bench:startup -- --root /work/wt-old --root .   # two checkouts, the first is the reference
@@ -21,9 +22,11 @@ const roots = (values.root ?? [join(import.meta.dirname, '..', '..')]).map((r) =
 const runs = Number(values.runs);
 const PROBE = join(import.meta.dirname, 'probe.ts');
 const work = mkdtempSync(join(tmpdir(), 'cascade-startup-'));
-const env = { ...process.env, CASCADE_PORT_MAPPING: 'off', CASCADE_LSD: 'off' };
+// Node's compile cache on, as the launcher and the test runner turn it on (a cache of this run's
+// own, so the first run of each checkout fills it and the median is of warm starts).
+const env = { ...process.env, CASCADE_PORT_MAPPING: 'off', CASCADE_LSD: 'off', NODE_COMPILE_CACHE: join(work, 'compile-cache') };
 
-interface Probe { event: string; ms: number; modules: number; ownModules: number; byPackage: Record<string, number>; rssMB: number; what?: string }
+interface Probe { event: string; ms: number; cpuMs: number; modules: number; ownModules: number; byPackage: Record<string, number>; rssMB: number; what?: string }
 interface Row { command: string; root: string; firstIo: Probe | undefined; exit: Probe | undefined; ready?: number }
 
 /** Runs a cascade command of `root` with the probe; resolves when `until` sees its output line, or at exit. */
@@ -96,7 +99,7 @@ const all: Row[] = [];
 for (const root of roots) all.push(...(await measure(root)));
 
 console.log(`\n${runs} runs each, medians; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-console.log('command   checkout                          modules@first-io (own)   ms@first-io   modules@end (own)   ms@end/ready');
+console.log('command   checkout                          modules@first-io (own)   ms@first-io   cpu-ms@first-io   modules@end (own)   ms@end/ready');
 const summary: Record<string, unknown>[] = [];
 for (const command of ['download', 'seed', 'list', 'serve']) {
   const ref = all.filter((r) => r.command === command && r.root === roots[0]);
@@ -105,12 +108,12 @@ for (const command of ['download', 'seed', 'list', 'serve']) {
     const m = (f: (r: Row) => number | undefined) => median(rs.map(f).filter((x): x is number => x !== undefined));
     const row = {
       command, root,
-      modulesAtFirstIo: m((r) => r.firstIo?.modules), ownAtFirstIo: m((r) => r.firstIo?.ownModules), msAtFirstIo: m((r) => r.firstIo?.ms),
+      modulesAtFirstIo: m((r) => r.firstIo?.modules), ownAtFirstIo: m((r) => r.firstIo?.ownModules), msAtFirstIo: m((r) => r.firstIo?.ms), cpuMsAtFirstIo: m((r) => r.firstIo?.cpuMs),
       modulesAtEnd: m((r) => r.exit?.modules), ownAtEnd: m((r) => r.exit?.ownModules), msAtEnd: m((r) => r.exit?.ms ?? r.ready),
     };
     const ratio = root === roots[0] ? '' : `  (${(row.msAtFirstIo / median(ref.map((r) => r.firstIo?.ms ?? NaN))).toFixed(2)}x the first checkout's ms@first-io)`;
     console.log(`${command.padEnd(9)} ${root.slice(-32).padEnd(33)} ${String(row.modulesAtFirstIo).padStart(7)} (${row.ownAtFirstIo})`.padEnd(68) +
-      `${String(row.msAtFirstIo).padStart(8)}   ${String(row.modulesAtEnd).padStart(9)} (${row.ownAtEnd})`.padEnd(32) + `${String(Math.round(row.msAtEnd))}${ratio}`);
+      `${String(row.msAtFirstIo).padStart(8)}   ${String(row.cpuMsAtFirstIo).padStart(9)}         ${String(row.modulesAtEnd).padStart(9)} (${row.ownAtEnd})`.padEnd(50) + `${String(Math.round(row.msAtEnd))}${ratio}`);
     summary.push(row);
   }
 }
