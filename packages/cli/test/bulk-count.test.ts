@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { tempDir } from './helpers.ts';
-import { cascade, startServe, ok, type Run } from './node-process.ts';
+import { cascade, startServe, ok, type Run, NO_CHAIN } from './node-process.ts';
 
 const magnet = (hex: string, name: string) => `magnet:?xt=urn:btih:${hex}&dn=${name}`;
 
@@ -42,7 +42,7 @@ test('with no node: pause all and resume all say how many they marked, none too'
 });
 
 test('through a running node: pause, resume, recheck, remove and announce of all say how many', { timeout: 180_000 }, async (t) => {
-  const node = await startServe(t);
+  const node = await startServe(t, { args: NO_CHAIN });
   for (const [args, text] of [
     [['pause', 'all'], 'paused 0 torrents'],
     [['resume', 'all'], 'resumed 0 torrents'],

@@ -3,10 +3,10 @@
 // changes them, and a malformed URL is a usage error before anything starts. Nothing here is dialled.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cascade, ok, startServe } from './node-process.ts';
+import { cascade, ok, startServe, NO_CHAIN } from './node-process.ts';
 
 test('serve --ice-server: kept as the iceServers setting; cascade settings reads and replaces it', { timeout: 90_000 }, async (t) => {
-  const node = await startServe(t, { args: ['--ice-server', 'stun:127.0.0.2:3478', '--ice-server', 'turn:al%3Aice:p%40ss@127.0.0.3:3478?transport=tcp'] });
+  const node = await startServe(t, { args: ['--ice-server', 'stun:127.0.0.2:3478', '--ice-server', 'turn:al%3Aice:p%40ss@127.0.0.3:3478?transport=tcp', ...NO_CHAIN] });
   const shown = (await ok(node, ['settings', 'iceServers', '--json'])).json;
   assert.deepEqual(shown.value, [
     { urls: ['stun:127.0.0.2:3478'] },

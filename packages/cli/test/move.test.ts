@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { tempDir } from './helpers.ts';
-import { startServe, ok, entry, until, type ServeNode } from './node-process.ts';
+import { startServe, ok, entry, until, type ServeNode, NO_CHAIN } from './node-process.ts';
 
 test('move carries the data to another directory and the torrent seeds from there; recheck finds it whole', { timeout: 180_000 }, async (t) => {
   const root = tempDir(t);
@@ -15,7 +15,7 @@ test('move carries the data to another directory and the torrent seeds from ther
   mkdirSync(data);
   const content = randomBytes(300_000);
   writeFileSync(join(data, 'clip.bin'), content);
-  const node = await startServe(t);
+  const node = await startServe(t, { args: NO_CHAIN });
   const made = await ok(node, ['create', join(data, 'clip.bin'), '-o', join(root, 'clip.torrent'), '--json']);
   const ih = made.json.infoHash as string;
   await ok(node, ['add', join(root, 'clip.torrent'), '--save-path', data]);

@@ -90,6 +90,11 @@ export async function runAll(argvs: string[][], workers = 2): Promise<Run[]> {
   return out;
 }
 
+/** For a node whose test has nothing to do with the chain: `serve` starts no embedded dev chain
+ *  (anvil and its contracts, ~0.85 CPU-s a node), as the HTTP and web tests' nodes start none
+ *  unless asked. A file about the chain, or about what a default node does, leaves it on. */
+export const NO_CHAIN: readonly string[] = ['--no-chain'];
+
 export interface ServeNode {
   stateDir: string;
   url: string;
@@ -112,7 +117,7 @@ export interface ServeNode {
 /** Starts `cascade serve` on ports 0 with DHT off (or joined through `dhtBootstrap`, loopback
  *  nodes only) and waits until its library is loaded. `wrap`: a command that runs it (it must exec
  *  its last arguments in the same process, as `unshare -m sh -c '…; exec "$@"'`: child.pid is the node's). */
-export async function startServe(t: T, opts: { stateDir?: string; args?: string[]; dhtBootstrap?: string[]; wrap?: string[] } = {}): Promise<ServeNode> {
+export async function startServe(t: T, opts: { stateDir?: string; args?: readonly string[]; dhtBootstrap?: string[]; wrap?: string[] } = {}): Promise<ServeNode> {
   const stateDir = opts.stateDir ?? join(tempDir(t), 'state');
   const dht = opts.dhtBootstrap ? ['--dht-bootstrap', opts.dhtBootstrap.join(',')] : ['--no-dht'];
   const argv = [process.execPath, MAIN, 'serve', '--json', '--http-port', '0', '--port', '0', '--tracker-port', '0', ...dht, '--state-dir', stateDir, ...(opts.args ?? [])];

@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTorrent } from '@cascade/engine';
 import { tempDir } from './helpers.ts';
-import { cascade, startServe } from './node-process.ts';
+import { cascade, startServe, NO_CHAIN } from './node-process.ts';
 
 const magnet = (hex: string) => `magnet:?xt=urn:btih:${hex}&dn=${hex.slice(0, 4)}`;
 
@@ -20,7 +20,7 @@ test('add without a save path: the node\'s download dir, not the CLI\'s working 
   const elsewhere = join(root, 'shell-cwd');
   mkdirSync(elsewhere);
   const downloads = join(root, 'node-downloads');
-  const node = await startServe(t, { args: ['--download-dir', downloads] });
+  const node = await startServe(t, { args: ['--download-dir', downloads, ...NO_CHAIN] });
 
   const added = await node.run(['add', magnet('1'.repeat(40)), '--json'], { cwd: elsewhere });
   assert.equal(added.code, 0, added.stderr);
@@ -42,7 +42,7 @@ test('add without a save path: the node\'s download dir, not the CLI\'s working 
 
 test('every door gives a torrent the node\'s trackers: CLI add, API add and web upload alike', { timeout: 120_000 }, async (t) => {
   const root = tempDir(t);
-  const node = await startServe(t);
+  const node = await startServe(t, { args: NO_CHAIN });
   const own = `http://127.0.0.1:${node.trackerHttpPort}/announce`;
   const urls = (trackers: { url: string }[]) => trackers.map((x) => x.url).sort();
 
@@ -84,7 +84,7 @@ test('every door gives a torrent the node\'s trackers: CLI add, API add and web 
 });
 
 test('announce says what it did: the trackers it reached, and that the DHT is off', { timeout: 120_000 }, async (t) => {
-  const node = await startServe(t);
+  const node = await startServe(t, { args: NO_CHAIN });
   const ih = '6'.repeat(40);
   assert.equal((await node.here(['add', magnet(ih)])).code, 0);
   const text = await node.here(['announce', ih]);

@@ -12,7 +12,7 @@ import { once } from 'node:events';
 import { generateIdentity, signSignIn } from '@cascade/identity';
 import { AuthStore, StateDB } from '@cascade/node';
 import { tempDir } from './helpers.ts';
-import { cascade, startServe } from './node-process.ts';
+import { cascade, startServe, NO_CHAIN } from './node-process.ts';
 
 const CODE = /^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$/;
 
@@ -64,7 +64,7 @@ test('offline: claim-code, roles, transfer-owner, reset-owner and token --rotate
 });
 
 test('serve prints the claim code; the claim spends it; reset-owner and token --rotate go through the running node', { timeout: 120_000 }, async (t) => {
-  const node = await startServe(t);
+  const node = await startServe(t, { args: NO_CHAIN });
   const printed = node.events.find((e) => e.event === 'claim-code');
   assert.ok(printed, JSON.stringify(node.events));
   assert.equal((await node.run(['claim-code'])).stdout.split('\n')[0], printed.code, '`cascade claim-code` shows what serve printed');
@@ -117,7 +117,7 @@ test('after reset-owner and a restart, serve says the owner was reset, not "Firs
   const text = await serveUntil(t, stateDir, (out) => /claim code [0-9A-Z-]{19}/.test(out));
   assert.doesNotMatch(text, /First run/);
   assert.match(text, new RegExp(`no owner since \`cascade users reset-owner\` on \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC \\(it was ${owner.did}\\).*claim code ${reset.json.code}`));
-  const node = await startServe(t, { stateDir });
+  const node = await startServe(t, { stateDir, args: NO_CHAIN });
   const event = node.events.find((e) => e.event === 'claim-code')!;
   assert.deepEqual([event.code, event.reason, event.removed], [reset.json.code, 'owner-reset', owner.did]);
 

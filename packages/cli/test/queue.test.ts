@@ -6,12 +6,12 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServe, ok, okHere, entryHere, until, type ServeNode } from './node-process.ts';
+import { startServe, ok, okHere, entryHere, until, type ServeNode, NO_CHAIN } from './node-process.ts';
 
 const magnet = (hex: string, name: string) => `magnet:?xt=urn:btih:${hex}&dn=${name}`;
 
 test('queue up/down/top/bottom and force start', { timeout: 180_000 }, async (t) => {
-  const node = await startServe(t);
+  const node = await startServe(t, { args: NO_CHAIN });
   await okHere(node, ['settings', 'maxActiveDownloads', '1']);
   const [a, b, c] = ['d1', 'e2', 'f3'].map((x) => x.repeat(20)) as [string, string, string];
   for (const [ih, name] of [[a, 'one'], [b, 'two'], [c, 'three']] as const) await okHere(node, ['add', magnet(ih, name)]);
@@ -60,7 +60,7 @@ test('queue up/down/top/bottom and force start', { timeout: 180_000 }, async (t)
 });
 
 test('pause, resume and remove several torrents at once (or all): one bulk call, a line each; offline too', { timeout: 180_000 }, async (t) => {
-  const node = await startServe(t);
+  const node = await startServe(t, { args: NO_CHAIN });
   const hashes = ['a7', 'b8', 'c9'].map((x) => x.repeat(20));
   for (const [i, ih] of hashes.entries()) await okHere(node, ['add', magnet(ih, `t${i}`)]);
   const states = async () => (await okHere(node, ['list', '--json', '--sort', 'name'])).json.torrents.map((e: any) => e.state);

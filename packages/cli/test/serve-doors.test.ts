@@ -7,7 +7,7 @@ import net from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './helpers.ts';
-import { cascade, ok, startServe } from './node-process.ts';
+import { cascade, ok, startServe, NO_CHAIN } from './node-process.ts';
 
 function connects(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -18,7 +18,7 @@ function connects(host: string, port: number): Promise<boolean> {
 }
 
 test('serve --host binds the BitTorrent listener too', { timeout: 120_000 }, async (t) => {
-  const node = await startServe(t, { args: ['--host', '127.0.0.3'] });
+  const node = await startServe(t, { args: ['--host', '127.0.0.3', ...NO_CHAIN] });
   // Before: only HTTP took the address; BitTorrent listened on 0.0.0.0, reachable at 127.0.0.1.
   assert.equal(await connects('127.0.0.3', node.btPort), true, 'BitTorrent answers on the address given');
   assert.equal(await connects('127.0.0.1', node.btPort), false, 'and on no other');
@@ -27,7 +27,7 @@ test('serve --host binds the BitTorrent listener too', { timeout: 120_000 }, asy
 });
 
 test('a .torrent added with `cascade add` has a magnet naming the node’s tracker', { timeout: 120_000 }, async (t) => {
-  const node = await startServe(t);
+  const node = await startServe(t, { args: NO_CHAIN });
   const dir = tempDir(t);
   writeFileSync(join(dir, 'notes.txt'), 'x'.repeat(40_000));
   // A torrent with no tracker of its own, made apart from the node.

@@ -5,12 +5,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { tempDir } from './helpers.ts';
-import { cascade, startServe } from './node-process.ts';
+import { cascade, startServe, NO_CHAIN } from './node-process.ts';
 
 const TOKEN = 'prometheus-scrape-token-0123456789';
 
 test('serve --metrics-token: the token reads /metrics only; the variable does the same', { timeout: 90_000 }, async (t) => {
-  const node = await startServe(t, { args: ['--metrics-token', TOKEN] });
+  const node = await startServe(t, { args: ['--metrics-token', TOKEN, ...NO_CHAIN] });
   const asScraper = (path: string) => fetch(node.url + path, { headers: { authorization: `Bearer ${TOKEN}` } });
   const res = await asScraper('/metrics');
   assert.equal(res.status, 200);
@@ -22,7 +22,7 @@ test('serve --metrics-token: the token reads /metrics only; the variable does th
 
   process.env.CASCADE_METRICS_TOKEN = TOKEN;
   try {
-    const viaEnv = await startServe(t);
+    const viaEnv = await startServe(t, { args: NO_CHAIN });
     assert.equal((await asScraperOf(viaEnv.url)).status, 200);
     await viaEnv.stop();
   } finally {

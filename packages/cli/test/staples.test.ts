@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { tempDir } from './helpers.ts';
-import { startServe, ok, type Run, type ServeNode } from './node-process.ts';
+import { startServe, ok, type Run, type ServeNode, NO_CHAIN } from './node-process.ts';
 
 const MiB = 1024 * 1024;
 const magnet = (hex: string, name: string) => `magnet:?xt=urn:btih:${hex}&dn=${name}`;
@@ -34,7 +34,7 @@ async function apiJson(node: ServeNode, path: string): Promise<any> {
 test('settings and limits: set from the CLI, seen by the API, kept offline and after a restart', { timeout: 180_000 }, async (t) => {
   const root = tempDir(t);
   const stateDir = join(root, 'state');
-  let node = await startServe(t, { stateDir });
+  let node = await startServe(t, { stateDir, args: NO_CHAIN });
 
   const all = (await ok(node, ['settings', '--json'])).json;
   for (const k of ['downloadLimit', 'uploadLimit', 'maxActiveDownloads', 'ratioLimit', 'downloadDir', 'publicUrl']) assert.ok(k in all, k);
@@ -86,7 +86,7 @@ test('settings and limits: set from the CLI, seen by the API, kept offline and a
   assert.equal((await here(node, ['settings', 'maxActiveDownloads', '--json'])).json.value, 2);
   await here(node, ['settings', 'maxActiveUploads', '3']);
 
-  node = await startServe(t, { stateDir });
+  node = await startServe(t, { stateDir, args: NO_CHAIN });
   const after = await apiJson(node, '/api/settings');
   assert.deepEqual([after.downloadLimit, after.uploadLimit, after.maxActiveDownloads, after.maxActiveUploads], [4 * MiB, 500 * 1024, 2, 3]);
   await node.stop();
@@ -96,7 +96,7 @@ test('categories, tags, add options, per-torrent limits and the list: online, th
   const root = tempDir(t);
   const stateDir = join(root, 'state');
   const movies = join(root, 'movies');
-  let node = await startServe(t, { stateDir });
+  let node = await startServe(t, { stateDir, args: NO_CHAIN });
 
   assert.match((await here(node, ['category', 'list'])).stdout, /no categories/);
   const made = await here(node, ['category', 'add', 'Movies', '--save-path', movies, '--json']);
@@ -189,7 +189,7 @@ test('categories, tags, add options, per-torrent limits and the list: online, th
   const offlinePage = await here(node, ['list', '--json', '--sort', 'name', '--order', 'desc', '--limit', '2']);
   assert.deepEqual([offlinePage.json.online, offlinePage.json.torrents.map((e: any) => e.name), offlinePage.json.total], [false, ['gamma', 'beta'], 3]);
 
-  node = await startServe(t, { stateDir });
+  node = await startServe(t, { stateDir, args: NO_CHAIN });
   const b = await apiJson(node, `/api/torrents/${B}`);
   assert.deepEqual([b.category, b.tags, b.uploadLimit], ['Books', ['hd', 'x', 'offline'], 64 * 1024]);
   const c = await apiJson(node, `/api/torrents/${C}`);
