@@ -6,8 +6,10 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { bytesToHex as toHex, hexToBytes } from '@noble/hashes/utils.js';
 import { concat, utf8 } from '../encoding/encoding.ts';
+import { isAddress, type Address } from './syntax.ts';
 
-export type Address = `0x${string}`;
+// Their home is ./syntax.ts (no curves there); exported from here as before.
+export { isAddress, type Address };
 export type Hex = `0x${string}`;
 
 function fromHex(h: string): Uint8Array {
@@ -23,10 +25,6 @@ export function checksumAddress(address: string): Address {
   let out = '0x';
   for (let i = 0; i < 40; i++) out += parseInt(hash[i]!, 16) >= 8 ? lower[i]!.toUpperCase() : lower[i]!;
   return out as Address;
-}
-
-export function isAddress(s: unknown): s is Address {
-  return typeof s === 'string' && /^0x[0-9a-fA-F]{40}$/.test(s);
 }
 
 export function addressOfPublicKey(pub: Uint8Array): Address {

@@ -14,6 +14,9 @@ import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { randomBytes } from '@noble/hashes/utils.js';
 import { b64u, base58btc, canonicalJson, concat, equalBytes, fromB64u, fromBase58btc, fromUtf8, utf8 } from '../encoding/encoding.ts';
 import { addressOfPublicKey, type Address } from './ethereum.ts';
+import { DID_PREFIX, signingKeyFromDid } from './syntax.ts';
+
+export { isDid, signingKeyFromDid } from './syntax.ts';
 
 export interface Identity {
   did: string;
@@ -34,7 +37,6 @@ export interface Identity {
 }
 
 const ED25519_MULTICODEC = new Uint8Array([0xed, 0x01]);
-const DID_PREFIX = 'did:key:z';
 export const MAX_NAME_LENGTH = 64;
 
 export function generateIdentity(name = ''): Identity {
@@ -114,29 +116,6 @@ export function cleanName(name: string): string {
 export function didFromSigningKey(pub: Uint8Array): string {
   if (pub.length !== 32) throw new Error('Ed25519 public key must be 32 bytes');
   return DID_PREFIX + base58btc(concat(ED25519_MULTICODEC, pub));
-}
-
-/** The Ed25519 public key inside a did:key; throws for anything else. */
-export function signingKeyFromDid(did: string): Uint8Array {
-  if (typeof did !== 'string' || !did.startsWith(DID_PREFIX) || did.length > 80) throw new Error('not an Ed25519 did:key');
-  let raw: Uint8Array;
-  try {
-    raw = fromBase58btc(did.slice(DID_PREFIX.length));
-  } catch {
-    throw new Error('not an Ed25519 did:key');
-  }
-  if (raw.length !== 34 || raw[0] !== 0xed || raw[1] !== 0x01) throw new Error('not an Ed25519 did:key');
-  return raw.slice(2);
-}
-
-export function isDid(s: unknown): s is string {
-  if (typeof s !== 'string') return false;
-  try {
-    signingKeyFromDid(s);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Short, human-comparable fingerprint of a did: first 10 bytes of SHA-256(key), hex in groups of 4. */

@@ -4,7 +4,7 @@
 // proved both (a binding), so either name grants the membership. Cookie values are never stored,
 // only their SHA-256, so a copy of the DB opens no session.
 import { createHash, randomBytes } from 'node:crypto';
-import { isAddress, isDid } from '@cascade/identity';
+import { isAddress, isDid } from '@cascade/identity/syntax';
 import type { Queryable, Store } from '../state/store.ts';
 import type { Member, Role } from '@cascade/shapes';
 
