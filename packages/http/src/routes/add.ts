@@ -9,7 +9,7 @@ import type { ApiContext } from '../app/context.ts';
 import type { TorrentSource, Metainfo } from '@cascade/node/features';
 import { receiveUpload, uniqueName, type UploadFields } from '../app/upload.ts';
 import { INFO_KEY, linkFor, recipientKeyFromDid, sharePieceLength } from '@cascade/private-shares';
-import { sealFiles, type SealedFiles } from '@cascade/private-shares/node';
+import type { SealedFiles } from '@cascade/private-shares/node';
 import type { BDict } from '@cascade/engine/bencode';
 import { makeDirs } from '@cascade/engine/make-dirs';
 import { addResult, addSource, addTorrentBytes, addUri, type AddOptions, type AddResult } from '@cascade/node/features';
@@ -66,7 +66,8 @@ export function addRoutes(app: FastifyInstance, ctx: ApiContext): void {
         // A private share (issue 24): the torrent is made of the ciphertext, beside the plaintext.
         // The node's own key joins the recipients, so it reads its share back from any seeder.
         const recipients = options.recipients?.length ? [...options.recipients.map(recipientKeyFromDid), node.privateShares.ownRecipientKey()] : [];
-        sealed = await sealFiles(path, dir, recipients);
+        // Imported by the first private share made here (its sealing: 7 modules), not at every node's start.
+        sealed = await (await import('@cascade/private-shares/node')).sealFiles(path, dir, recipients);
         made = await createTorrent(sealed.cipherPath, {
           announce: ctx.announceUrls(),
           createdBy: CLIENT_NAME,
