@@ -15,7 +15,7 @@ import { generateIdentity } from '@cascade/identity';
 import { cidFromSha256, DhtRecords, GET_METHOD, PUT_METHOD, recordKey, signRecord, targetOf, type DhtTransport } from '@cascade/content';
 import type { SearchRow } from '@cascade/shapes';
 import { tempDir } from './helpers.ts';
-import { okHere, startServe, until, type ServeNode } from './node-process.ts';
+import { okHere, startServe, until, type ServeNode, NO_CHAIN } from './node-process.ts';
 
 const HOST = '127.0.0.1';
 
@@ -26,7 +26,7 @@ test('three nodes: C finds what A shares by keyword, content id and infohash thr
   const silent = dgram.createSocket('udp4');
   await new Promise<void>((r) => silent.bind(0, HOST, r));
   t.after(() => silent.close());
-  const serve = (bootstrap: string) => startServe(t, { dhtBootstrap: [bootstrap], args: ['--host', HOST] });
+  const serve = (bootstrap: string) => startServe(t, { dhtBootstrap: [bootstrap], args: ['--host', HOST, ...NO_CHAIN] });
   const b = await serve(`${HOST}:${silent.address().port}`);
   const dhtPortOf = async (n: ServeNode) => ((await (await n.api('/api/health')).json()) as { ports: { dht: number } }).ports.dht;
   const bDht = `${HOST}:${await dhtPortOf(b)}`;

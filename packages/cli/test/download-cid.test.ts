@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cidFromSha256 } from '@cascade/content';
 import { tempDir } from './helpers.ts';
-import { cascade, ok, startServe, until, type ServeNode } from './node-process.ts';
+import { cascade, ok, startServe, until, type ServeNode, NO_CHAIN } from './node-process.ts';
 
 const HOST = '127.0.0.1';
 
@@ -18,7 +18,7 @@ async function dhtPair(t: TestContext): Promise<{ a: ServeNode; bDht: string }> 
   const silent = dgram.createSocket('udp4');
   await new Promise<void>((r) => silent.bind(0, HOST, r));
   t.after(() => silent.close());
-  const serve = (bootstrap: string) => startServe(t, { dhtBootstrap: [bootstrap], args: ['--host', HOST] });
+  const serve = (bootstrap: string) => startServe(t, { dhtBootstrap: [bootstrap], args: ['--host', HOST, ...NO_CHAIN] });
   const dhtPortOf = async (n: ServeNode) => ((await (await n.api('/api/health')).json()) as { ports: { dht: number } }).ports.dht;
   const b = await serve(`${HOST}:${silent.address().port}`);
   const bDht = `${HOST}:${await dhtPortOf(b)}`;

@@ -19,7 +19,7 @@ import { httpGatewayRouting } from '@helia/routers';
 import { unixfs } from '@helia/unixfs';
 import { CID } from 'multiformats/cid';
 import { tempDir } from '../../cli/test/helpers.ts';
-import { startServe, until } from '../../cli/test/node-process.ts';
+import { startServe, until, NO_CHAIN } from '../../cli/test/node-process.ts';
 import { createTorrent } from '@cascade/engine';
 
 const FILES = 3_000;
@@ -58,7 +58,7 @@ function heliaOf(gateway: string) {
 test('a sharded folder: the HAMT root @helia/unixfs computes, paths resolved through it by Helia from the node, CARs of a path, its entity (the shard’s nodes) and its nodes as raw blocks', { timeout: 120_000 }, async (t) => {
   const t0 = Date.now();
   const lap = (what: string) => t.diagnostic(`${what}: ${Date.now() - t0} ms`);
-  const node = await startServe(t);
+  const node = await startServe(t, { args: NO_CHAIN });
   lap('serving');
   const dir = tempDir(t);
   const top = join(dir, 'data', 'many');
