@@ -99,13 +99,17 @@ export class Accounting {
     const s = t.stats();
     this.#onState(t.infoHashHex, s.state, now);
     const seeding = s.state === 'seeding';
-    this.#seen.set(t.infoHashHex, { t, revision: t.revision, downloaded: s.downloaded, uploaded: s.uploaded, seeding, since: now });
     // First sight, or another handle (loaded anew): the engine counts from when it loaded the
     // torrent, and none of that was counted here yet — all of it is new.
     const fresh = !seen || seen.t !== t;
+    // A seed still seeding keeps counting from its `since` (pending() and the idle turn add those
+    // seconds): its tracker's answers put nothing into pending, so the half-minute flush does not
+    // walk 10,000 idle seeds and the map holds only torrents that moved bytes or stopped seeding.
+    const still = !fresh && seen.seeding && seeding;
+    this.#seen.set(t.infoHashHex, { t, revision: t.revision, downloaded: s.downloaded, uploaded: s.uploaded, seeding, since: still ? seen.since : now });
     const down = !fresh && s.downloaded >= seen.downloaded ? s.downloaded - seen.downloaded : s.downloaded;
     const up = !fresh && s.uploaded >= seen.uploaded ? s.uploaded - seen.uploaded : s.uploaded;
-    const seconds = !fresh && seen.seeding ? Math.max(0, now - seen.since) / 1000 : 0;
+    const seconds = !fresh && seen.seeding && !still ? Math.max(0, now - seen.since) / 1000 : 0;
     this.#add(t.infoHashHex, down, up, seconds);
   }
 
@@ -140,7 +144,7 @@ export class Accounting {
     const batch: TotalsDelta[] = [];
     for (const [infoHash, p] of this.#pending) {
       const moved = p.downloaded !== 0 || p.uploaded !== 0;
-      // Seconds alone (a seed whose tracker answered) wait for the idle turn: a half-minute flush
+      // Seconds alone (a seed that stopped seeding) wait for the idle turn: a half-minute flush
       // writes the torrents that moved bytes, not every seed the trackers touched.
       if (!moved && !idleTurn) continue;
       const whole = final ? Math.round(p.seedingSeconds) : Math.floor(p.seedingSeconds);
