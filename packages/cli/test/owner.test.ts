@@ -12,18 +12,18 @@ import { once } from 'node:events';
 import { generateIdentity, signSignIn } from '@cascade/identity';
 import { AuthStore, StateDB } from '@cascade/node';
 import { tempDir } from './helpers.ts';
-import { cascade, startServe, NO_CHAIN } from './node-process.ts';
+import { cascadeHere, startServe, NO_CHAIN } from './node-process.ts';
 
 const CODE = /^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$/;
 
 test('offline: claim-code, roles, transfer-owner, reset-owner and token --rotate on a state dir', { timeout: 60_000 }, async (t) => {
   const stateDir = join(tempDir(t), 'state');
-  const first = await cascade(['claim-code', '--json', '--state-dir', stateDir]);
+  const first = await cascadeHere(['claim-code', '--json', '--state-dir', stateDir]);
   assert.equal(first.code, 0, first.stderr);
   const code = first.json.code as string;
   assert.match(code, CODE);
   assert.equal(statSync(join(stateDir, 'claim-code')).mode & 0o777, 0o600);
-  assert.equal((await cascade(['claim-code', '--state-dir', stateDir])).stdout.split('\n')[0], code, 'the same code until it is spent');
+  assert.equal((await cascadeHere(['claim-code', '--state-dir', stateDir])).stdout.split('\n')[0], code, 'the same code until it is spent');
 
   const owner = generateIdentity('owner');
   const next = generateIdentity('next');
@@ -31,43 +31,43 @@ test('offline: claim-code, roles, transfer-owner, reset-owner and token --rotate
   const db = await StateDB.open(stateDir);
   assert.ok(await new AuthStore(db).claimOwnership(owner.did));
   await db.close();
-  const claimed = await cascade(['claim-code', '--state-dir', stateDir]);
+  const claimed = await cascadeHere(['claim-code', '--state-dir', stateDir]);
   assert.equal(claimed.code, 1);
   assert.match(claimed.stderr, new RegExp(`claimed: its owner is ${owner.did}`));
 
-  const add = await cascade(['users', 'add', viewer.did, '--role', 'viewer', '--json', '--state-dir', stateDir]);
+  const add = await cascadeHere(['users', 'add', viewer.did, '--role', 'viewer', '--json', '--state-dir', stateDir]);
   assert.equal(add.json.user.role, 'viewer', add.stderr);
-  assert.equal((await cascade(['users', 'add', viewer.did, '--role', 'admin', '--json', '--state-dir', stateDir])).json.user.role, 'admin', 'a new role for an existing member');
-  assert.equal((await cascade(['users', 'add', viewer.did, '--role', 'boss', '--state-dir', stateDir])).code, 2);
-  assert.equal((await cascade(['users', 'remove', viewer.did, '--role', 'admin', '--state-dir', stateDir])).code, 2);
-  assert.equal((await cascade(['users', 'add', owner.did, '--role', 'member', '--state-dir', stateDir])).code, 1, 'the owner keeps its role');
+  assert.equal((await cascadeHere(['users', 'add', viewer.did, '--role', 'admin', '--json', '--state-dir', stateDir])).json.user.role, 'admin', 'a new role for an existing member');
+  assert.equal((await cascadeHere(['users', 'add', viewer.did, '--role', 'boss', '--state-dir', stateDir])).code, 2);
+  assert.equal((await cascadeHere(['users', 'remove', viewer.did, '--role', 'admin', '--state-dir', stateDir])).code, 2);
+  assert.equal((await cascadeHere(['users', 'add', owner.did, '--role', 'member', '--state-dir', stateDir])).code, 1, 'the owner keeps its role');
 
-  const moved = await cascade(['users', 'transfer-owner', next.did, '--json', '--state-dir', stateDir]);
+  const moved = await cascadeHere(['users', 'transfer-owner', next.did, '--json', '--state-dir', stateDir]);
   assert.equal(moved.code, 0, moved.stderr);
   assert.deepEqual([moved.json.owner.id, moved.json.previous], [next.did, owner.did]);
-  const roles = (await cascade(['users', 'list', '--json', '--state-dir', stateDir])).json.users.map((u: { id: string; role: string }) => [u.id, u.role]);
+  const roles = (await cascadeHere(['users', 'list', '--json', '--state-dir', stateDir])).json.users.map((u: { id: string; role: string }) => [u.id, u.role]);
   assert.deepEqual(roles, [[next.did, 'owner'], [owner.did, 'admin'], [viewer.did, 'admin']]);
 
-  const reset = await cascade(['users', 'reset-owner', '--json', '--state-dir', stateDir]);
+  const reset = await cascadeHere(['users', 'reset-owner', '--json', '--state-dir', stateDir]);
   assert.equal(reset.code, 0, reset.stderr);
   assert.equal(reset.json.removed, next.did);
   assert.match(reset.json.code, CODE);
   assert.notEqual(reset.json.code, code, 'a new code: an old copy claims nothing');
   assert.equal(readFileSync(join(stateDir, 'claim-code'), 'utf8').trim(), reset.json.code);
-  assert.equal((await cascade(['users', 'reset-owner', 'x', '--state-dir', stateDir])).code, 2);
+  assert.equal((await cascadeHere(['users', 'reset-owner', 'x', '--state-dir', stateDir])).code, 2);
 
-  const before = (await cascade(['token', '--state-dir', stateDir])).stdout.trim();
-  const rotated = await cascade(['token', '--rotate', '--json', '--state-dir', stateDir]);
+  const before = (await cascadeHere(['token', '--state-dir', stateDir])).stdout.trim();
+  const rotated = await cascadeHere(['token', '--rotate', '--json', '--state-dir', stateDir]);
   assert.equal(rotated.code, 0, rotated.stderr);
   assert.notEqual(rotated.json.token, before);
-  assert.equal((await cascade(['token', '--state-dir', stateDir])).stdout.trim(), rotated.json.token);
+  assert.equal((await cascadeHere(['token', '--state-dir', stateDir])).stdout.trim(), rotated.json.token);
 });
 
 test('serve prints the claim code; the claim spends it; reset-owner and token --rotate go through the running node', { timeout: 120_000 }, async (t) => {
   const node = await startServe(t, { args: NO_CHAIN });
   const printed = node.events.find((e) => e.event === 'claim-code');
   assert.ok(printed, JSON.stringify(node.events));
-  assert.equal((await node.run(['claim-code'])).stdout.split('\n')[0], printed.code, '`cascade claim-code` shows what serve printed');
+  assert.equal((await node.here(['claim-code'])).stdout.split('\n')[0], printed.code, '`cascade claim-code` shows what serve printed');
 
   // A browser claims it with the code (the routes a page uses).
   const owner = generateIdentity('owner');
@@ -78,7 +78,7 @@ test('serve prints the claim code; the claim spends it; reset-owner and token --
   assert.equal((await post('/api/auth/claim', { code: printed.code }, { cookie })).status, 200);
   assert.equal(existsSync(join(node.stateDir, 'claim-code')), false);
 
-  const reset = await node.run(['users', 'reset-owner', '--json']);
+  const reset = await node.here(['users', 'reset-owner', '--json']);
   assert.equal(reset.code, 0, reset.stderr);
   assert.equal(reset.json.removed, owner.did);
   assert.equal((await fetch(`${node.url}/api/auth/me`, { headers: { cookie } }).then((r) => r.json()) as { role: string; claimable: boolean }).claimable, true);
@@ -87,21 +87,21 @@ test('serve prints the claim code; the claim spends it; reset-owner and token --
 
   // Members changed by the CLI are told to the running node, which drops what they no longer may hold at once.
   const member = generateIdentity('member');
-  assert.equal((await node.run(['users', 'add', member.did])).code, 0);
-  assert.equal((await node.run(['users', 'remove', member.did])).code, 0);
+  assert.equal((await node.here(['users', 'add', member.did])).code, 0);
+  assert.equal((await node.here(['users', 'remove', member.did])).code, 0);
   const told = () => node.events.filter((e) => e.event === 'members-changed').length;
   for (const until = Date.now() + 5000; told() < 2 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20));
   assert.equal(told(), 2, JSON.stringify(node.events.slice(-5)));
 
   const oldToken = node.token;
   assert.equal((await node.api('/api/torrents')).status, 200);
-  const rotated = await node.run(['token', '--rotate', '--json']);
+  const rotated = await node.here(['token', '--rotate', '--json']);
   assert.equal(rotated.code, 0, rotated.stderr);
   assert.equal(rotated.json.running, true);
   assert.equal((await fetch(`${node.url}/api/torrents`, { headers: { authorization: `Bearer ${oldToken}` } })).status, 401, 'the old token stops working at once');
   assert.equal((await fetch(`${node.url}/api/torrents`, { headers: { authorization: `Bearer ${rotated.json.token}` } })).status, 200);
   // Verbs still reach the node: control.json carries the new token.
-  assert.equal((await node.run(['list', '--json'])).code, 0);
+  assert.equal((await node.here(['list', '--json'])).code, 0);
 });
 
 test('after reset-owner and a restart, serve says the owner was reset, not "First run"', { timeout: 120_000 }, async (t) => {
@@ -110,7 +110,7 @@ test('after reset-owner and a restart, serve says the owner was reset, not "Firs
   const db = await StateDB.open(stateDir);
   assert.ok(await new AuthStore(db).claimOwnership(owner.did));
   await db.close();
-  const reset = await cascade(['users', 'reset-owner', '--json', '--state-dir', stateDir]);
+  const reset = await cascadeHere(['users', 'reset-owner', '--json', '--state-dir', stateDir]);
   assert.equal(reset.code, 0, reset.stderr);
 
   // The console a person reads (text), then the event a script reads (--json).
@@ -138,7 +138,7 @@ function postJson(base: string, path: string, body: unknown, headers: Record<str
 
 /** Runs `serve` in text mode until its output passes `done`, then stops it; returns what it printed. */
 async function serveUntil(t: Parameters<typeof tempDir>[0], stateDir: string, done: (out: string) => boolean): Promise<string> {
-  const child = spawn(process.execPath, [join(import.meta.dirname, '../src/main.ts'), 'serve', '--http-port', '0', '--port', '0', '--tracker-port', '0', '--no-dht', '--state-dir', stateDir], {
+  const child = spawn(process.execPath, [join(import.meta.dirname, '../src/main.ts'), 'serve', '--http-port', '0', '--port', '0', '--tracker-port', '0', '--no-dht', '--state-dir', stateDir, ...NO_CHAIN], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, CASCADE_PORT_MAPPING: 'off' },
   });
