@@ -1,13 +1,15 @@
 // Issue 65 item 6: a verb that acts on "all" (or on several torrents) says how many it acted on,
 // zero included: `cascade pause all` with nothing to pause once exited 0 and printed nothing. In text
 // the last line ("paused 0 torrents", "paused 1 torrent"); in --json an event with the count.
-// Offline (the state DB) and through a running node.
+// Offline (the state DB) and through a running node. Each zero count is read from a real `cascade`
+// process (all it prints, exactly); the rest run inside this process (cascadeHere: the main() a
+// process runs, its output and exit code): ~25 processes' module loading was most of the file's CPU.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { tempDir } from './helpers.ts';
-import { cascade, startServe, ok, type Run, NO_CHAIN } from './node-process.ts';
+import { cascade, cascadeHere, startServe, ok, okHere, type Run, NO_CHAIN } from './node-process.ts';
 
 const magnet = (hex: string, name: string) => `magnet:?xt=urn:btih:${hex}&dn=${name}`;
 
@@ -23,9 +25,9 @@ function countEvent(r: Run): Record<string, any> {
 
 test('with no node: pause all and resume all say how many they marked, none too', { timeout: 120_000 }, async (t) => {
   const stateDir = join(tempDir(t), 'state');
-  const run = (args: string[]) => cascade([...args, '--state-dir', stateDir]);
+  const run = (args: string[]) => cascadeHere([...args, '--state-dir', stateDir]);
   for (const [verb, done] of [['pause', 'paused'], ['resume', 'resumed']] as const) {
-    const none = await run([verb, 'all']);
+    const none = await cascade([verb, 'all', '--state-dir', stateDir]);
     assert.equal(none.code, 0, none.stderr);
     assert.equal(none.stdout, `${done} 0 torrents\n`);
     assert.deepEqual(countEvent(await run([verb, 'all', '--json'])), { event: done, count: 0, failed: 0 });
@@ -53,23 +55,23 @@ test('through a running node: pause, resume, recheck, remove and announce of all
     const r = await ok(node, [...args]);
     assert.equal(r.stdout, `${text}\n`, args.join(' '));
   }
-  assert.deepEqual(countEvent(await node.run(['pause', 'all', '--json'])), { event: 'paused', count: 0, failed: 0 });
-  assert.deepEqual(countEvent(await node.run(['announce', '--json'])), { event: 'announced', count: 0, failed: 0, skipped: 0 });
+  assert.deepEqual(countEvent(await node.here(['pause', 'all', '--json'])), { event: 'paused', count: 0, failed: 0 });
+  assert.deepEqual(countEvent(await node.here(['announce', '--json'])), { event: 'announced', count: 0, failed: 0, skipped: 0 });
 
   const hashes = ['a1', 'b2'].map((x) => x.repeat(20));
-  for (const [i, ih] of hashes.entries()) await ok(node, ['add', magnet(ih, `t${i}`)]);
-  const paused = await ok(node, ['pause', 'all']);
+  for (const [i, ih] of hashes.entries()) await okHere(node, ['add', magnet(ih, `t${i}`)]);
+  const paused = await okHere(node, ['pause', 'all']);
   assert.equal(lastLine(paused), 'paused 2 torrents');
-  const json = await node.run(['pause', 'all', '--json']);
+  const json = await node.here(['pause', 'all', '--json']);
   assert.deepEqual(json.json.results.map((r: any) => r.ok), [true, true], 'the bulk result stays the first line');
   assert.deepEqual(countEvent(json), { event: 'paused', count: 2, failed: 0 });
   // Paused torrents are not announced: the count says what was done, each torrent's block why not.
-  assert.equal(lastLine(await ok(node, ['announce'])), 'announced 0 of 2 torrents');
-  assert.equal(lastLine(await ok(node, ['resume', 'all'])), 'resumed 2 torrents');
-  assert.deepEqual(countEvent(await node.run(['announce', '--json'])), { event: 'announced', count: 2, failed: 0, skipped: 0 });
+  assert.equal(lastLine(await okHere(node, ['announce'])), 'announced 0 of 2 torrents');
+  assert.equal(lastLine(await okHere(node, ['resume', 'all'])), 'resumed 2 torrents');
+  assert.deepEqual(countEvent(await node.here(['announce', '--json'])), { event: 'announced', count: 2, failed: 0, skipped: 0 });
   // One that fails is counted apart, and the exit says so.
-  const mixed = await node.run(['pause', hashes[0]!, 'f'.repeat(40)]);
+  const mixed = await node.here(['pause', hashes[0]!, 'f'.repeat(40)]);
   assert.equal(mixed.code, 1);
-  const removed = await ok(node, ['remove', 'all', '--json']);
+  const removed = await okHere(node, ['remove', 'all', '--json']);
   assert.deepEqual(countEvent(removed), { event: 'removed', count: 2, failed: 0 });
 });
