@@ -3,25 +3,25 @@
 // changes them, and a malformed URL is a usage error before anything starts. Nothing here is dialled.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cascade, ok, startServe, NO_CHAIN } from './node-process.ts';
+import { cascade, okHere, startServe, NO_CHAIN } from './node-process.ts';
 
 test('serve --ice-server: kept as the iceServers setting; cascade settings reads and replaces it', { timeout: 90_000 }, async (t) => {
   const node = await startServe(t, { args: ['--ice-server', 'stun:127.0.0.2:3478', '--ice-server', 'turn:al%3Aice:p%40ss@127.0.0.3:3478?transport=tcp', ...NO_CHAIN] });
-  const shown = (await ok(node, ['settings', 'iceServers', '--json'])).json;
+  const shown = (await okHere(node, ['settings', 'iceServers', '--json'])).json;
   assert.deepEqual(shown.value, [
     { urls: ['stun:127.0.0.2:3478'] },
     { urls: ['turn:127.0.0.3:3478?transport=tcp'], username: 'al:ice', credential: 'p@ss' },
   ]);
-  await ok(node, ['settings', 'iceServers', '[{"urls":"stun:127.0.0.4:3478"}]']);
-  const after = (await ok(node, ['settings', 'iceServers', '--json'])).json;
+  await okHere(node, ['settings', 'iceServers', '[{"urls":"stun:127.0.0.4:3478"}]']);
+  const after = (await okHere(node, ['settings', 'iceServers', '--json'])).json;
   assert.deepEqual(after.value, [{ urls: ['stun:127.0.0.4:3478'] }]);
   // The URL form works there too.
-  await ok(node, ['settings', 'iceServers', 'stun:127.0.0.5:3478,turn:u:p@127.0.0.6:3478']);
-  assert.deepEqual((await ok(node, ['settings', 'iceServers', '--json'])).json.value, [
+  await okHere(node, ['settings', 'iceServers', 'stun:127.0.0.5:3478,turn:u:p@127.0.0.6:3478']);
+  assert.deepEqual((await okHere(node, ['settings', 'iceServers', '--json'])).json.value, [
     { urls: ['stun:127.0.0.5:3478'] },
     { urls: ['turn:127.0.0.6:3478'], username: 'u', credential: 'p' },
   ]);
-  const bad = await node.run(['settings', 'iceServers', '[{"urls":"turn:127.0.0.3"}]']);
+  const bad = await node.here(['settings', 'iceServers', '[{"urls":"turn:127.0.0.3"}]']);
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr + bad.stdout, /TURN server: it needs "username" and "credential"/);
 });
