@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServe, ok, NO_CHAIN } from './node-process.ts';
+import { startServe, okHere, NO_CHAIN } from './node-process.ts';
 
 const COUNT = 100;
 
@@ -23,7 +23,7 @@ test('cascade list --sort --limit: the first rows of the node’s order, and how
     hashes.push(...batch);
   }
 
-  const all = (await ok(node, ['list', '--json', '--sort', 'name'])).json;
+  const all = (await okHere(node, ['list', '--json', '--sort', 'name'])).json;
   assert.equal(all.total, COUNT);
   assert.equal(all.torrents.length, COUNT);
   // Ties (the same name) in infohash order.
@@ -33,19 +33,19 @@ test('cascade list --sort --limit: the first rows of the node’s order, and how
     else assert.ok(a.name < b.name);
   }
 
-  const first = (await ok(node, ['list', '--json', '--sort', 'name', '--limit', '10'])).json;
+  const first = (await okHere(node, ['list', '--json', '--sort', 'name', '--limit', '10'])).json;
   assert.equal(first.total, COUNT);
   assert.deepEqual(first.torrents.map((e: { infoHash: string }) => e.infoHash), all.torrents.slice(0, 10).map((e: { infoHash: string }) => e.infoHash));
-  const last = (await ok(node, ['list', '--json', '--sort', 'name', '--order', 'desc', '--limit', '3'])).json;
+  const last = (await okHere(node, ['list', '--json', '--sort', 'name', '--order', 'desc', '--limit', '3'])).json;
   assert.deepEqual(last.torrents.map((e: { name: string }) => e.name), ['show-24', 'show-24', 'show-24']);
 
-  const table = (await ok(node, ['list', '--sort', 'name', '--limit', '5'])).stdout.trimEnd().split('\n');
+  const table = (await okHere(node, ['list', '--sort', 'name', '--limit', '5'])).stdout.trimEnd().split('\n');
   assert.match(table[0]!, /^HASH\s+STATE/);
   assert.equal(table.length, 1 + 5 + 1, table.join('\n'));
   assert.match(table[1]!, /show-00/);
   assert.match(table.at(-1)!, /\(5 of 100; --limit shows more\)/);
 
-  const bad = await node.run(['list', '--sort', 'colour']);
+  const bad = await node.here(['list', '--sort', 'colour']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /"sort" cannot be "colour"/);
 });
