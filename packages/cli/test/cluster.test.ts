@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parseCommandLine } from '../src/parse/args.ts';
 import { UsageError } from '../src/core/errors.ts';
 import { startPostgres } from '../../node/test/state-engines.ts';
-import { cascade, startServe } from './node-process.ts';
+import { cascade, cascadeHere, startServe } from './node-process.ts';
 import { tempDir } from './helpers.ts';
 
 const PG = 'postgres://cascade@127.0.0.1:5432/state';
@@ -53,14 +53,14 @@ test('serve with a bad cluster option exits 2 before anything starts', async (t)
   assert.equal(r.code, 2, r.stdout + r.stderr);
   assert.match(r.stderr, /--cluster-url makes this node a member of a cluster.*--database/);
   assert.equal(existsSync(stateDir), false, 'nothing was made');
-  const none = await cascade(['cluster', '--state-dir', stateDir]);
+  const none = await cascadeHere(['cluster', '--state-dir', stateDir]);
   assert.equal(none.code, 1, 'no node and no database: nothing to ask');
   assert.match(none.stderr, /cluster needs a running node, or --database URL/);
 });
 
 test('cascade cluster --json: a node not in a cluster lists itself', async (t) => {
   const node = await startServe(t, { args: ['--no-chain'] });
-  const r = await node.run(['cluster', '--json']);
+  const r = await node.here(['cluster', '--json']);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.json.replicas, 1);
   assert.equal(r.json.members.length, 1);
@@ -68,7 +68,7 @@ test('cascade cluster --json: a node not in a cluster lists itself', async (t) =
   assert.match(me.id, /^did:key:z/);
   assert.equal(me.url, node.url);
   assert.deepEqual([me.alive, me.self, me.torrents], [true, true, 0]);
-  const human = await node.run(['cluster']);
+  const human = await node.here(['cluster']);
   assert.match(human.stdout, /^1 member, 1 alive; each torrent on 1\nalive  http:\/\/127\.0\.0\.1:\d+ {2}\(this one\)\n {7}did:key:z/);
   await node.stop();
 });
@@ -80,7 +80,7 @@ test('two members on one PostgreSQL: the single node joins as itself, a second s
   const base = ['--no-chain', '--database', database];
   // The single node first: its node key and its rows become member A's when it joins.
   const single = await startServe(t, { stateDir: join(root, 'a'), args: base });
-  const singleId = (await single.run(['cluster', '--json'])).json.members[0].id as string;
+  const singleId = (await single.here(['cluster', '--json'])).json.members[0].id as string;
   await single.stop();
 
   const a = await startServe(t, { stateDir: join(root, 'a'), args: [...base, '--cluster-url', 'http://127.0.0.1:18081', '--redis', 'redis://127.0.0.1:6379'] });
@@ -90,7 +90,7 @@ test('two members on one PostgreSQL: the single node joins as itself, a second s
   const b = await startServe(t, { stateDir: join(root, 'b'), args: [...base, '--cluster-url', 'http://127.0.0.1:18082'] });
   const bId = b.events.find((e) => e.event === 'serving')!.cluster.id as string;
   assert.notEqual(bId, singleId, 'a second state dir took the first member\'s node key');
-  const both = await a.run(['cluster', '--json']);
+  const both = await a.here(['cluster', '--json']);
   assert.equal(both.code, 0, both.stderr);
   const rows = (r: any) => r.json.members.map((m: any) => [m.id, m.url, m.alive, m.self]).sort();
   assert.deepEqual(rows(both), [[singleId, 'http://127.0.0.1:18081', true, true], [bId, 'http://127.0.0.1:18082', true, false]].sort());
@@ -106,7 +106,7 @@ test('two members on one PostgreSQL: the single node joins as itself, a second s
   await once(b.child, 'exit');
   let seen: any;
   for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 500))) {
-    seen = await a.run(['cluster', '--json']);
+    seen = await a.here(['cluster', '--json']);
     if (seen.json?.members?.some((m: any) => m.id === bId && !m.alive)) break;
   }
   assert.deepEqual(rows(seen), [[singleId, 'http://127.0.0.1:18081', true, true], [bId, 'http://127.0.0.1:18082', false, false]].sort());
@@ -114,9 +114,9 @@ test('two members on one PostgreSQL: the single node joins as itself, a second s
   // Stopped, A leaves: the database lists both, neither alive.
   a.child.kill('SIGTERM');
   await once(a.child, 'exit');
-  const offline = await cascade(['cluster', '--json', '--state-dir', join(root, 'a'), '--database', database]);
+  const offline = await cascadeHere(['cluster', '--json', '--state-dir', join(root, 'a'), '--database', database]);
   assert.equal(offline.code, 0, offline.stderr);
   assert.deepEqual(offline.json.members.map((m: any) => [m.id, m.alive, m.self]).sort(), [[singleId, false, false], [bId, false, false]].sort());
-  const text = await cascade(['cluster', '--state-dir', join(root, 'a'), '--database', database]);
+  const text = await cascadeHere(['cluster', '--state-dir', join(root, 'a'), '--database', database]);
   assert.match(text.stdout, /^2 members, 0 alive; each torrent on 1\n/);
 });
