@@ -354,28 +354,51 @@ test('store: expiry drops exactly the peers past the ttl, and counts follow', as
   }
 });
 
-test('store: the sweep lets untouched swarms go, and skips its visit while no peer can be overdue', async () => {
-  // ttl 400 ms: the sweep runs each second. Its visits of every swarm are counted through the
-  // packed table's iterator, which only a full sweep uses.
-  const s = new MemoryStore({ peerTtlMs: 400 });
+/** Counts full sweeps through the packed table's iterator, which only a full sweep uses. */
+function countVisits(s: MemoryStore): { n: number } {
   const sw = (s as unknown as { sw: { all(): Iterable<number> } }).sw;
   const all = sw.all.bind(sw);
-  let visits = 0;
-  sw.all = () => (visits++, all());
+  const visits = { n: 0 };
+  sw.all = () => (visits.n++, all());
+  return visits;
+}
+
+test('store: the sweep lets untouched swarms go, and skips its visit while no peer can be overdue', async () => {
+  // ttl 400 ms: the sweep runs each second.
+  const s = new MemoryStore({ peerTtlMs: 400 });
+  const visits = countVisits(s);
   try {
     for (let t = 1; t <= 3; t++) s.announce(input(t, 1, { numwant: 0 }));
     await new Promise((r) => setTimeout(r, 1_300));
     assert.deepEqual(s.totals(), { torrents: 0, peers: 0, seeders: 0, leechers: 0 }, 'nobody announced again: peers and swarms gone');
-    assert.equal(visits, 1);
+    assert.equal(visits.n, 1);
     // Nothing left: the next sweeps have nothing to visit.
     await new Promise((r) => setTimeout(r, 1_100));
-    assert.equal(visits, 1, 'an empty store is not visited');
+    assert.equal(visits.n, 1, 'an empty store is not visited');
     // A peer arrives after a sweep: the next sweep that finds it overdue lets it go.
     s.announce(input(4, 2, { numwant: 0 }));
     assert.equal(s.totals().peers, 1);
     await new Promise((r) => setTimeout(r, 2_100));
     assert.deepEqual(s.totals(), { torrents: 0, peers: 0, seeders: 0, leechers: 0 });
-    assert.ok(visits >= 2);
+    assert.ok(visits.n >= 2);
+  } finally {
+    s.close();
+  }
+});
+
+test('store: swarms made by announces are not visited by the sweep while no peer can be overdue', async () => {
+  // ttl 4 s: the sweep runs each second. A start wave (a node's 10,000 own seeds announcing) made
+  // every swarm at once, and that alone made the next sweep visit all of them.
+  const s = new MemoryStore({ peerTtlMs: 4_000 });
+  const visits = countVisits(s);
+  try {
+    for (let t = 1; t <= 3; t++) s.announce(input(t, 1, { numwant: 0 }));
+    await new Promise((r) => setTimeout(r, 1_300));
+    assert.equal(visits.n, 0, 'no peer is overdue and none left: nothing to visit');
+    assert.equal(s.totals().peers, 3);
+    s.announce(input(1, 1, { numwant: 0, event: 'stopped' }));
+    await new Promise((r) => setTimeout(r, 1_100));
+    assert.equal(visits.n, 1, 'a peer left: the next sweep looks');
   } finally {
     s.close();
   }

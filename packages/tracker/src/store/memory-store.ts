@@ -141,8 +141,9 @@ export class MemoryStore implements TrackerStore {
     let s = sw.find(ih, ihOff);
     if (s < 0) {
       if (a.event === 'stopped') return { peers: [], counts: { complete: 0, incomplete: 0, downloaded: 0 } };
+      // Not a reason for a full sweep (mayHaveEmptied): the announce adds its peer to it ('stopped'
+      // returned above), and a start wave's 10,000 new swarms made the first sweep visit them all.
       s = sw.create(ih, ihOff);
-      this.mayHaveEmptied = true;
     }
     sw.touchedAt[s] = now;
     this.expire(s, now);
