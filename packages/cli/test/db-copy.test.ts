@@ -10,7 +10,7 @@ import { existsSync, renameSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { CHAT_TABLES, DB_FILE, MEMBER_TABLES, PostgresStore, SqliteStore, StateDB, plainRow, startPostgres, stateTables, tableRows, type Store } from '../../node/test/state-engines.ts';
-import { cascade, startServe } from './node-process.ts';
+import { cascade, cascadeHere, startServe } from './node-process.ts';
 import { tempDir } from './helpers.ts';
 
 const DID = 'did:key:z6MkqPdsGnMzT3eHr3FqVy44RNGR2SoJyFFwVX1zBdW2z4Ph';
@@ -90,17 +90,17 @@ test('db copy moves every table of a real node\'s state into PostgreSQL, and ser
   assert.ok(category.status < 300, await category.text());
   const added = await node.api('/api/torrents', { method: 'POST', headers: json, body: JSON.stringify({ uri: `magnet:?xt=urn:btih:${MAGNET}&dn=later`, paused: true, category: 'films', tags: ['hd', 'new'], peers: ['127.0.0.1:6881'] }) });
   assert.equal(added.status, 201, await added.text());
-  assert.equal((await node.run(['settings', 'maxActiveDownloads', '7'])).code, 0);
-  assert.equal((await node.run(['limits', '--down', '3MiB', MAGNET])).code, 0);
+  assert.equal((await node.here(['settings', 'maxActiveDownloads', '7'])).code, 0);
+  assert.equal((await node.here(['limits', '--down', '3MiB', MAGNET])).code, 0);
   const feed = await node.api('/api/rss/feeds', { method: 'POST', headers: json, body: JSON.stringify({ url: 'http://127.0.0.1:9/feed.xml' }) });
   assert.ok(feed.status < 300, await feed.text());
   const rule = await node.api('/api/rss/rules', { method: 'POST', headers: json, body: JSON.stringify({ name: 'shows', mustContain: 'S01' }) });
   assert.ok(rule.status < 300, await rule.text());
   assert.equal((await node.api('/api/rss/settings', { method: 'PATCH', headers: json, body: JSON.stringify({ maxItemsPerFeed: 50 }) })).status, 200);
-  assert.equal((await node.run(['users', 'add', DID, '--role', 'viewer'])).code, 0);
+  assert.equal((await node.here(['users', 'add', DID, '--role', 'viewer'])).code, 0);
 
   // Refused while the node runs: what it writes after the copy would be left behind.
-  const running = await node.run(['db', 'copy', '--database', url]);
+  const running = await node.here(['db', 'copy', '--database', url]);
   assert.equal(running.code, 1, running.stderr);
   assert.match(running.stderr, /runs on .*stop it first/);
   await node.stop();
@@ -118,7 +118,7 @@ test('db copy moves every table of a real node\'s state into PostgreSQL, and ser
   assert.ok(before.resume!.length >= 1 && before.torrents!.length === 2 && before.identity!.length === 1);
   assert.equal(before.torrent_holders!.length, 2, 'the node holds both torrents (schema 19)');
 
-  const copied = await cascade(['db', 'copy', '--json', '--state-dir', stateDir, '--database', url]);
+  const copied = await cascadeHere(['db', 'copy', '--json', '--state-dir', stateDir, '--database', url]);
   assert.equal(copied.code, 0, copied.stderr + copied.stdout);
   assert.equal(copied.json.event, 'state-copied');
   assert.deepEqual(
@@ -141,13 +141,13 @@ test('db copy moves every table of a real node\'s state into PostgreSQL, and ser
   }
 
   // Once copied, the target holds state: a second copy is refused and changes nothing.
-  const again = await cascade(['db', 'copy', '--state-dir', stateDir, '--database', url]);
+  const again = await cascadeHere(['db', 'copy', '--state-dir', stateDir, '--database', url]);
   assert.equal(again.code, 1);
   assert.match(again.stderr, /already holds state/);
 
   // The SQLite file is kept, but nothing opens it by mistake: a verb without --database says where
   // the state went (and how to use the old file on purpose) instead of reading a frozen copy.
-  const stale = await cascade(['list', '--state-dir', stateDir]);
+  const stale = await cascadeHere(['list', '--state-dir', stateDir]);
   assert.equal(stale.code, 1, stale.stdout);
   assert.match(stale.stderr, /was moved to postgres:\/\/.*by `cascade db copy`.*pass --database URL/);
   assert.doesNotMatch(stale.stderr, /secret|password=/i);
@@ -180,7 +180,7 @@ test('db copy moves every table of a real node\'s state into PostgreSQL, and ser
   assert.ok(feed2.status < 300, await feed2.text());
   await onPg.stop();
   // The verbs with no node running read the same database.
-  const offline = await cascade(['list', '--json', '--state-dir', stateDir, '--database', url]);
+  const offline = await cascadeHere(['list', '--json', '--state-dir', stateDir, '--database', url]);
   assert.equal(offline.code, 0, offline.stderr);
   assert.equal(offline.stdout.split('\n').filter((l) => l.includes(MAGNET)).length, 1, offline.stdout);
   assert.equal(existsSync(join(stateDir, DB_FILE)), false, 'a node on PostgreSQL makes no SQLite state file');
@@ -197,7 +197,7 @@ test('a bad or unreachable --database is a clear error, its password never shown
   assert.equal(down.code, 1, down.stderr);
   assert.match(down.stdout + down.stderr, /cannot reach the database at postgres:\/\/cascade:\*\*\*@127\.0\.0\.1:9\/state \(connection refused\); start it or pass --database/);
   assert.doesNotMatch(down.stdout + down.stderr, /hunter2/);
-  const copy = await cascade(['db', 'copy', '--state-dir', stateDir]);
+  const copy = await cascadeHere(['db', 'copy', '--state-dir', stateDir]);
   assert.equal(copy.code, 2, 'db copy without a database is a usage error');
 });
 
