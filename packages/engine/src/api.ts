@@ -484,5 +484,7 @@ export interface SessionHandle {
 export interface TorrentChangeFeed {
   /** Each torrent that changed since the last take(), once; a removed one too (check get()). */
   take(): ReadonlySet<TorrentHandle>;
+  /** Called when a change arrives while none was pending (since the last take()). */
+  onChange?: (() => void) | undefined;
   close(): void;
 }

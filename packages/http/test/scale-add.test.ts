@@ -124,3 +124,24 @@ test('the traffic accounting has no timer of its own and reads only torrents who
   s.node.queue.tick();
   assert.equal(s.node.model.accountingVisits - afterFirst, 0);
 });
+
+test('an idle library does not wake the queue each tick, and a change wakes it at once', async (t) => {
+  const s = await startTestServer(t, { queue: { tickMs: 50 } });
+  await s.ready;
+  await upload(s, seedTorrents(s.downloadDir, 5));
+  await eventually(() => allSeeding(s, 5), 30_000);
+  const queue = s.node.queue;
+  const tick = queue.tick.bind(queue);
+  let ticks = 0;
+  queue.tick = () => (ticks++, tick());
+  // Once the trackers stop answering (nothing changes), half a second holds ~10 ticks of 50 ms
+  // when the queue ticks regardless; a quiet queue waits for the change feed.
+  await eventually(async () => {
+    ticks = 0;
+    await new Promise((r) => setTimeout(r, 500));
+    assert.ok(ticks <= 1, `${ticks} ticks in 500 ms of an idle library`);
+  }, 20_000);
+  const [first] = (await s.json('/api/torrents')).body.torrents as { infoHash?: string; infoHashHex?: string }[];
+  assert.equal((await s.json(`/api/torrents/${first!.infoHash ?? first!.infoHashHex}/pause`, { method: 'POST' })).status, 200);
+  await eventually(() => assert.ok(ticks > 1, 'the pause woke the queue'), 5_000);
+});

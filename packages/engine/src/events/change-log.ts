@@ -14,13 +14,17 @@ export interface ChangeNoted {
 
 export class ChangeLog<T extends ChangeNoted = ChangeNoted> {
   #epoch = 1;
-  readonly #feeds = new Set<{ pending: Set<ChangeNoted> }>();
+  readonly #feeds = new Set<{ pending: Set<ChangeNoted>; onChange: (() => void) | undefined }>();
 
   /** `t`'s revision moved (or it was added). */
   note(t: T): void {
     if (t.changeEpoch === this.#epoch) return;
     t.changeEpoch = this.#epoch;
-    for (const f of this.#feeds) f.pending.add(t);
+    for (const f of this.#feeds) {
+      const was = f.pending.size;
+      f.pending.add(t);
+      if (was === 0) f.onChange?.();
+    }
   }
 
   /** A new client's feed: empty at first (the client starts from the session's list). `U`: what
@@ -30,7 +34,7 @@ export class ChangeLog<T extends ChangeNoted = ChangeNoted> {
     this.#epoch++;
     // Only torrents of the session are noted here: they are U's.
     const f: ChangeFeed<U> = new ChangeFeed<U>(() => this.#epoch++, () => this.#feeds.delete(slot));
-    const slot = f as unknown as { pending: Set<ChangeNoted> };
+    const slot = f as unknown as { pending: Set<ChangeNoted>; onChange: (() => void) | undefined };
     this.#feeds.add(slot);
     return f;
   }
@@ -38,6 +42,9 @@ export class ChangeLog<T extends ChangeNoted = ChangeNoted> {
 
 export class ChangeFeed<T> {
   pending = new Set<T>();
+  /** Called when a change arrives while nothing was pending: a client that stopped looking for
+   *  lack of changes (an idle library) looks again, without polling to find out. */
+  onChange: (() => void) | undefined;
   readonly #advance: () => void;
   readonly #close: () => void;
 

@@ -32,11 +32,18 @@ export const WAIT_FOR_MOST = 64;
 /** Torrents started (resumed) at once; each may be checking its data. */
 export const MAX_STARTING = 4;
 
+/** A quiet library's tick: the accounting's half-minute flush of bytes still comes on time. */
+const IDLE_TICK_MS = 30_000;
+
 export class QueueManager {
   readonly #host: QueueHost;
   readonly #store: QueueStore;
   readonly #clock: () => number;
-  readonly #timer: NodeJS.Timeout;
+  #timer: NodeJS.Timeout | undefined;
+  readonly #tickMs: number;
+  /** The timer waits IDLE_TICK_MS (nothing to look at); `#woken`: a change arrived since the tick began. */
+  #sleeping = false;
+  #woken = false;
   /** The torrents the engine runs, each tick's look at them (stalls, seeding goals). */
   readonly #running: RunningWatch;
   /** Stored totals and own limits of each torrent, as of the last plan (for the goal checks). */
@@ -82,13 +89,40 @@ export class QueueManager {
     this.#clock = opts.clock ?? Date.now;
     this.#schedule = new ScheduleFollower(host, this.#clock);
     this.#running = new RunningWatch(host.session, this.#clock);
-    this.#timer = setInterval(() => this.tick(), opts.tickMs ?? 1000);
+    this.#tickMs = opts.tickMs ?? 1000;
+    this.#running.onChange(() => {
+      this.#woken = true;
+      this.#wake();
+    });
+    this.#arm(this.#tickMs);
+  }
+
+  /** The next tick in `ms`. A quiet library (nothing due, no schedule or seeding-time goal to
+   *  follow) is looked at every IDLE_TICK_MS instead of every second, and at once the engine's
+   *  change feed names a torrent: 10,000 idle seeds do not wake the node each second. */
+  /** Something changed (a torrent, a setting, the schedule): back to a tick a second. */
+  #wake(): void {
+    if (this.#sleeping) this.#arm(this.#tickMs);
+  }
+
+  #arm(ms: number): void {
+    clearTimeout(this.#timer);
+    if (this.#closed) return;
+    this.#sleeping = ms > this.#tickMs;
+    this.#timer = setTimeout(() => {
+      this.#woken = false;
+      this.tick();
+      const s = this.#host.settings();
+      const quiet = !this.#woken && this.#running.quiet() && !this.#rowTimeGoals && s.seedingTimeLimit === null && !s.altSpeedSchedule.enabled;
+      this.#arm(quiet ? Math.max(IDLE_TICK_MS, this.#tickMs) : this.#tickMs);
+    }, ms);
     this.#timer.unref();
   }
 
   /** Something changed that may move the queue: plan again soon (coalesced, and spaced out by
    *  how long a plan takes, so a library loading 10,000 torrents does not plan 10,000 times). */
   poke(): void {
+    this.#wake();
     if (this.#closed || this.#pokeTimer) return;
     const gap = Math.min(1000, Math.max(10, this.#lastPlanMs * 5));
     this.#pokeTimer = setTimeout(() => {
@@ -182,6 +216,7 @@ export class QueueManager {
    *  their resulting state), not for every other torrent the plan starts or stops. A big focus (a
    *  bulk action over thousands, whose starts may each check data) answers once planned. */
   async apply(focus: readonly string[] = []): Promise<void> {
+    this.#wake();
     await this.#planNow();
     if (focus.length <= WAIT_FOR_MOST) await Promise.all(focus.map((ih) => this.#ops.get(ih)));
   }
@@ -377,6 +412,7 @@ export class QueueManager {
   /** The schedule changed: its window's state applies now — unless the same change switched the
    *  alternative speed by hand, which then stands until the next edge like any hand switch. */
   scheduleChanged(handSwitch = false): void {
+    this.#wake();
     this.#schedule.changedSchedule(handSwitch);
   }
 
@@ -459,7 +495,7 @@ export class QueueManager {
   /** Stops the timer and any plan to come. */
   close(): void {
     this.#closed = true;
-    clearInterval(this.#timer);
+    clearTimeout(this.#timer);
     this.#running.close();
     if (this.#pokeTimer) clearTimeout(this.#pokeTimer);
   }

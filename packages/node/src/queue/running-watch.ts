@@ -56,6 +56,7 @@ export class RunningWatch {
     // Revision -1: the first tick looks at it once.
     this.#watch.set(ih, { t, revision: -1, downloaded: s.downloaded, progressAt: now, state: s.state, stalled: false });
     this.#due.add(ih);
+    this.#changes?.onChange?.();
   }
 
   stop(ih: string): void {
@@ -104,6 +105,17 @@ export class RunningWatch {
     else this.#due.delete(ih);
     if (s.state === 'seeding' && goals.goalReached(ih, settings)) replan = true;
     return replan;
+  }
+
+  /** Nothing to look at until a torrent changes (the feed calls `onChange` then): no download or
+   *  new torrent due, and a session with a feed. */
+  quiet(): boolean {
+    return this.#changes !== undefined && this.#due.size === 0;
+  }
+
+  /** `fn` runs when a torrent changes while the last tick took every change. */
+  onChange(fn: () => void): void {
+    if (this.#changes) this.#changes.onChange = fn;
   }
 
   close(): void {
