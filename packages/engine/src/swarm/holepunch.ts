@@ -120,8 +120,9 @@ export class Holepunch {
     const now = this.host.now();
     const last = this.asked.get(key);
     const quick = this.retry.get(key);
-    if (last !== undefined && now - last < ASK_AGAIN_MS && !(quick && now >= quick.at)) return;
-    if (quick && now >= quick.at) quick.at = Infinity;
+    const retryDue = quick !== undefined && now >= quick.at;
+    if (last !== undefined && now - last < ASK_AGAIN_MS && !retryDue) return;
+    if (retryDue) quick.at = Infinity; // spent: the next refusal sets another
     this.asked.delete(key);
     this.asked.set(key, now);
     if (this.asked.size > MAX_INTRODUCED) this.asked.delete(this.asked.keys().next().value!);

@@ -97,14 +97,14 @@ export class QueueManager {
     this.#arm(this.#tickMs);
   }
 
-  /** The next tick in `ms`. A quiet library (nothing due, no schedule or seeding-time goal to
-   *  follow) is looked at every IDLE_TICK_MS instead of every second, and at once the engine's
-   *  change feed names a torrent: 10,000 idle seeds do not wake the node each second. */
   /** Something changed (a torrent, a setting, the schedule): back to a tick a second. */
   #wake(): void {
     if (this.#sleeping) this.#arm(this.#tickMs);
   }
 
+  /** The next tick in `ms`. A quiet library (nothing due, no schedule or seeding-time goal to
+   *  follow) is looked at every IDLE_TICK_MS instead of every second, and at once the engine's
+   *  change feed names a torrent: 10,000 idle seeds do not wake the node each second. */
   #arm(ms: number): void {
     clearTimeout(this.#timer);
     if (this.#closed) return;
