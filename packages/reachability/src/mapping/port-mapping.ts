@@ -137,6 +137,7 @@ export function startPortMapping(opts: PortMappingOptions): PortMapper {
       if (stopped) return;
       if (method === 'natpmp' && opts.method === 'auto' && pcpSilent) continue;
       try {
+        const began = Date.now();
         const got = await mapWith(method, route, local);
         if (stopped) {
           active = got.active;
@@ -145,7 +146,7 @@ export function startPortMapping(opts: PortMappingOptions): PortMapper {
         active = got.active;
         set({ method, externalPort: got.tcp, externalUdpPort: got.udp, externalAddress: got.externalAddress, gateway: got.active.gatewayId, error: null });
         failures = 0;
-        return schedule(got.active.renewMs, renew);
+        return schedule(renewIn(got, began), renew);
       } catch (err) {
         if (method === 'pcp') pcpSilent = err instanceof PcpError && err.noAnswer;
         errors.push(`${NAME[method]}: ${(err as Error).message}`);
@@ -160,11 +161,12 @@ export function startPortMapping(opts: PortMappingOptions): PortMapper {
     if (stopped || !active) return;
     const prev = active;
     try {
+      const began = Date.now();
       const got = await mapWith(prev.method, prev.route, prev.local, prev);
       if (stopped) { active = got.active; return; }
       active = got.active;
       set({ ...state, externalPort: got.tcp, externalUdpPort: got.udp, externalAddress: got.externalAddress, error: null });
-      schedule(got.active.renewMs, renew);
+      schedule(renewIn(got, began), renew);
     } catch (err) {
       active = null;
       set({ ...empty(), error: `renewing the ${NAME[prev.method]} mapping failed: ${(err as Error).message}` });
@@ -173,6 +175,10 @@ export function startPortMapping(opts: PortMappingOptions): PortMapper {
   };
 
   let pcpSilent = false;
+
+  /** A lease runs from when the gateway took the round's first request, not from when the round's
+   *  last answer came: a round of four requests on a busy host can take a good part of a short lease. */
+  const renewIn = (got: Got, began: number) => Math.max(0, got.active.renewMs - (Date.now() - began));
 
   function mapWith(method: Method, route: DefaultRoute, local: string, prev?: Active): Promise<Got> {
     if (method === 'upnp') return mapUpnp(route, local, prev?.location);
