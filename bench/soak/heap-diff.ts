@@ -138,7 +138,9 @@ export function analyse(file: string, earlier?: Uint32Array): Summary {
   if (earlier === undefined) return summary;
 
   // Section 3: new objects, by their nearest named-class dominator that the earlier snapshot had.
-  const isNew = (v: number): boolean => !has(earlier, g.id[v]!);
+  // V8 gives heap objects odd ids, kept for the process's life; the embedder's nodes (`Node / …`)
+  // even ones, made afresh for each snapshot: those are never counted as new.
+  const isNew = (v: number): boolean => g.id[v]! % 2 === 1 && !has(earlier, g.id[v]!);
   const older = new Uint32Array(count + 1), added: NonNullable<Summary['added']> = new Map();
   for (let i = 1; i <= count; i++) {
     const v = order[i]!, fresh = isNew(v);
