@@ -4,6 +4,7 @@
 // node's WebRTC uses as a result. Probed at start, again when the network changes (interfaces come
 // and go, the default route's source address moves) or new trackers appear, and every few minutes.
 import os from 'node:os';
+import { boundFetch } from '@cascade/engine/bound-fetch';
 import { probeNat, parseStunUrl, routeSource, type NatKind, type StunServer } from '@cascade/reachability/ice';
 import type { IceServer } from '@cascade/node/basics';
 import type { NodePortMapping } from '@cascade/node/network-host';
@@ -196,12 +197,24 @@ export class NodeNetwork {
         // not a URL: nothing to learn from it
       }
     }
-    const doFetch = this.#deps.fetch ?? this.#deps.urlGuard?.fetch ?? fetch;
+    // The default is node:http's fetch: the global one loads Node's undici (~40 CPU-ms, ~100 ms) at
+    // the first probe of every one-shot download.
+    const given = this.#deps.fetch ?? this.#deps.urlGuard?.fetch;
+    const getJson = async (url: string): Promise<unknown> => {
+      const init = { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), redirect: 'follow' as const };
+      if (given) {
+        const res = await given(url, init);
+        return res.ok ? res.json() : undefined;
+      }
+      const res = await boundFetch(undefined)(url, init);
+      if (!res.ok || !res.body) return void (await res.body?.cancel());
+      return JSON.parse(await textOf(res.body));
+    };
     await Promise.all([...iceServerUrls].map(async (url) => {
       try {
-        const res = await doFetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
-        if (!res.ok) return;
-        const body = (await res.json()) as { iceServers?: { urls: unknown; username?: unknown; credential?: unknown }[]; ttl?: number };
+        const json = await getJson(url);
+        if (json === undefined) return;
+        const body = json as { iceServers?: { urls: unknown; username?: unknown; credential?: unknown }[]; ttl?: number };
         for (const s of body.iceServers ?? []) {
           const urls = (Array.isArray(s.urls) ? s.urls : [s.urls]).filter((x): x is string => typeof x === 'string');
           for (const u of urls.filter((x) => /^stun:/i.test(x))) stun.push(parseStunUrl(u));
@@ -280,4 +293,16 @@ export function startNodeNetwork(
   });
   network.start();
   return network;
+}
+
+/** A stream's text, refused past 1 MiB (a tracker's /ice-servers answer is a few hundred bytes). */
+async function textOf(body: ReadableStream<Uint8Array>): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    total += chunk.length;
+    if (total > 1024 * 1024) throw new Error('answer too large');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

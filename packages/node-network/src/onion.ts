@@ -115,7 +115,7 @@ export async function startNodeRelay(o: RelayProcessOptions, out: NodeLog): Prom
   let dht: InstanceType<typeof lib.Dht> | undefined;
   const exit = o.exit
     ? nodeExitExecutor({
-        http: lib.createHttpTransport(undefined, outgoing ? lib.boundFetch(outgoing) : undefined),
+        http: lib.createHttpTransport(undefined, lib.boundFetch(outgoing)),
         udp: new lib.UdpTracker(outgoing ? { bindAddress: outgoing } : {}),
         ...(o.dhtBootstrap?.length === 0
           ? {}

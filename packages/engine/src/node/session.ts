@@ -99,8 +99,8 @@ export class Session implements SessionHandle {
   /** The concrete --host outgoing connections and datagrams leave from (libtorrent's
    *  outgoing_interfaces); undefined for 0.0.0.0 / :: (the system chooses). */
   private readonly outgoing: string | undefined;
-  /** HTTP trackers asked from `outgoing` (undefined: the engine's shared fetch transport). */
-  private outgoingHttp: TrackerTransport | undefined;
+  /** HTTP trackers asked from `outgoing` on node:http (bound-fetch.ts), or through the URL guard. */
+  private outgoingHttp: TrackerTransport;
   /** Listening on '::': trackers whose names have both families are announced to over each. */
   private dualStack = false;
 
@@ -110,7 +110,7 @@ export class Session implements SessionHandle {
     this.outgoing = host && host !== '0.0.0.0' && host !== '::' ? host : undefined;
     this.outgoingHttp = opts.urlGuard
       ? createHttpTransport(undefined, opts.urlGuard.fetch)
-      : this.outgoing ? createHttpTransport(undefined, boundFetch(this.outgoing)) : undefined;
+      : createHttpTransport(undefined, boundFetch(this.outgoing));
     this.localTracker = opts.localTracker;
     this.limits = {
       maxConnections: opts.maxConnections ?? CONNECTION_DEFAULTS.maxConnections,
@@ -143,7 +143,7 @@ export class Session implements SessionHandle {
     const guard = opts.urlGuard;
     if (host === '::' && (!guard || guard.fetchOver)) {
       s.dualStack = true;
-      s.outgoingHttp = dualStackHttp(opts.resolve, guard ? createHttpTransport(undefined, guard.fetch) : createHttpTransport(), guard?.fetchOver?.bind(guard));
+      s.outgoingHttp = dualStackHttp(opts.resolve, guard ? createHttpTransport(undefined, guard.fetch) : createHttpTransport(undefined, boundFetch(undefined)), guard?.fetchOver?.bind(guard));
     }
     s.listenPort = (s.server.address() as net.AddressInfo).port;
     if (opts.utp !== false) {
