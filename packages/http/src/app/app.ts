@@ -10,7 +10,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { ApiContext } from './context.ts';
 import { errorHandlerWith } from './http-errors.ts';
 import { installGate } from '../auth/hook.ts';
-import { metricsRoutes } from '../metrics/index.ts';
+import { metricsRoutes } from '../routes/metrics.ts';
 import { authRoutes } from '../routes/auth.ts';
 import { contactRoutes, userRoutes } from '../routes/users.ts';
 import { sharedSchemas } from '../schemas/api.ts';

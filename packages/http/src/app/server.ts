@@ -13,7 +13,7 @@ import { silentLog, type CascadeNode, type NodeLog, type NodeOptions } from '@ca
 import { startNode } from '@cascade/node';
 import { NodeError, errorMessage, nodeClusterView } from '@cascade/node';
 import { buildApp } from './app.ts';
-import { checkMetricsToken } from '../metrics/index.ts';
+import { checkMetricsToken } from '../routes/metrics.ts';
 import { compatOps } from '../compat/compat-ops.ts';
 import { LiveFeed } from '../feed/live.ts';
 import { attachChat, PostgresChatStore } from '@cascade/chat/server';

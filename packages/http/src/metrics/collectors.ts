@@ -3,20 +3,21 @@
 // library is read when Prometheus scrapes (collect() callbacks over one snapshot taken per scrape):
 // between scrapes the node does nothing for its metrics but count HTTP requests. The names below are
 // a contract (packages/http/README.md lists them; deploy/grafana's dashboard queries them).
+// This module (and prom-client with OpenTelemetry's API, ~90 modules) loads at the first scrape
+// (routes/metrics.ts); the requests answered before it are counted in RequestCounts from the start.
 
 import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { SessionCounters } from '@cascade/engine';
 import type { ClusterFigures } from '@cascade/node';
+import type { RequestCounts } from './request-counts.ts';
 
 /** Transports as the engine counts them (TCP peers, WebRTC peers, HTTP web seeds). */
 export const TRANSPORTS = ['tcp', 'webrtc', 'webseed'] as const;
 /** Every torrent state the node shows; each is reported, at 0 when no torrent is in it. */
 export const TORRENT_STATES = ['metadata', 'checking', 'downloading', 'seeding', 'paused', 'queued', 'error'] as const;
 export const DHT_QUERY_TYPES = ['ping', 'find_node', 'get_peers', 'announce_peer', 'get', 'put', 'other'] as const;
-/** The route label of a request no route matched (404s, the web app's page fallback). */
-export const UNMATCHED_ROUTE = 'unmatched';
 
 /** What one scrape reads from the node. */
 export interface MetricsSnapshot {
@@ -31,6 +32,8 @@ export interface MetricsSource {
   version: string;
   /** A cluster member's figures (issue 42): the cascade_cluster_* gauges exist only when given. */
   cluster?: (() => Promise<ClusterFigures | undefined>) | undefined;
+  /** The HTTP requests answered since the node started, counted before this module loaded. */
+  requests: RequestCounts;
 }
 
 const EMPTY: MetricsSnapshot = { counters: undefined, torrentsByState: new Map() };
@@ -38,7 +41,6 @@ const EMPTY: MetricsSnapshot = { counters: undefined, torrentsByState: new Map()
 export class NodeMetrics {
   readonly registry = new Registry();
   readonly #source: MetricsSource;
-  readonly #http: Counter<'route' | 'method' | 'status'>;
   /** The snapshot the collect() callbacks of the latest scrape read. */
   #current: MetricsSnapshot = EMPTY;
   #cluster: ClusterFigures | undefined;
@@ -49,11 +51,18 @@ export class NodeMetrics {
     const registers = [this.registry];
     const now = () => this.#current;
 
-    this.#http = new Counter({
+    // Set from the node's own tally at each scrape, series in the order they were first seen (as
+    // the counter's own inc() per request made them).
+    const requests = source.requests;
+    new Counter({
       name: 'cascade_http_requests_total',
       help: 'HTTP requests answered, by route pattern (never the raw URL), method and status code.',
       labelNames: ['route', 'method', 'status'],
       registers,
+      collect() {
+        this.reset();
+        for (const r of requests.series()) this.inc({ route: r.route, method: r.method, status: r.status }, r.count);
+      },
     });
 
     // Counters copied from the engine's running totals: reset, then set to the total, each scrape.
@@ -185,11 +194,6 @@ export class NodeMetrics {
         this.set(now()?.members?.replicas ?? NaN);
       },
     });
-  }
-
-  /** Counts one answered request (called from the onResponse hook: one label lookup, no I/O). */
-  countRequest(route: string | undefined, method: string, status: number): void {
-    this.#http.inc({ route: route ?? UNMATCHED_ROUTE, method, status: String(status) });
   }
 
   /** The exposition text: one snapshot of the node, then every collector over it. */
