@@ -53,8 +53,9 @@ const hidden = (name: string): string => hiddenNames.get(name) ?? hiddenNames.se
 function edgeLabel(g: HeapGraph, e: number): string {
   const type = g.edgeTypes[g.edgeType[e]!];
   if (type === 'element' || type === 'hidden') return '[]';
+  // A WeakMap's: `29 / part of key (Node @1) -> value (Cache @2) pair in WeakMap (table @3)`.
   const name = g.strings[g.edgeName[e]!]!;
-  return /^\d+$/.test(name) ? '[]' : name;
+  return /^\d+$/.test(name) ? '[]' : name.includes(' pair in WeakMap') ? '[weak]' : name;
 }
 
 /** Edge names as a path: `map.table[]`. */
@@ -82,7 +83,7 @@ export function analyse(file: string, earlier?: Uint32Array): Summary {
   const { order, idom } = dominators(g, strong);
   // An instance of a class of the program's (or a library's): an object whose constructor's name is
   // an identifier with a capital and not a builtin's. By name: 0 not seen yet, 1 named, 2 not.
-  const object = g.nodeTypes.indexOf('object'), namedString = new Uint8Array(g.strings.length);
+  const object = g.nodeTypes.indexOf('object'), synthetic = g.nodeTypes.indexOf('synthetic'), namedString = new Uint8Array(g.strings.length);
   const named = (v: number): boolean => {
     if (g.type[v] !== object) return false;
     const s = g.name[v]!;
@@ -114,7 +115,10 @@ export function analyse(file: string, earlier?: Uint32Array): Summary {
     let text = labels.get(i);
     if (text !== undefined) return text;
     const v = order[i]!, holder = owner[idom[i]!]!;
-    const via = holder !== 0 ? joinPath([classOf(g, order[holder]!), pathFrom(order[holder]!, v, 1)]) : joinPath([classOf(g, parent[v]!), edgeLabel(g, parentEdge[v]!)]);
+    // No named holder: its dominator (a module's scope, an array), unless only the root dominates it
+    // (it is held from several roots: the shortest path would name one at random, a timer's…).
+    const d = holder !== 0 ? order[holder]! : order[idom[i]!]!;
+    const via = holder === 0 && g.type[d] === synthetic ? '(several roots)' : joinPath([classOf(g, d), pathFrom(d, v, 1)]);
     text = `${classOf(g, v)} via ${via}`;
     labels.set(i, text);
     return text;
