@@ -66,7 +66,19 @@ interface SocketData {
 
 type Handler = (socket: Socket, arg: Record<string, unknown>) => object | Promise<object>;
 
+/** The relay before it serves sockets: its store (pruned from the start), its budgets and the
+ *  contacts it knows; attach() serves the /chat namespace on a socket.io server, once. A node
+ *  opens it at start and attaches it when socket.io is loaded (its first client). */
+export interface ChatRelay extends Omit<ChatServer, 'namespace'> {
+  attach(io: Server): Namespace;
+}
+
 export function attachChat(io: Server, opts: AttachChatOptions): ChatServer {
+  const relay = openChatRelay(opts);
+  return { ...relay, namespace: relay.attach(io) };
+}
+
+export function openChatRelay(opts: AttachChatOptions): ChatRelay {
   const given = Object.entries(opts.limits ?? {}).filter(([, v]) => typeof v === 'number' && Number.isFinite(v) && v >= 0);
   const limits: ChatLimits = { ...DEFAULT_LIMITS, ...Object.fromEntries(given) };
   const log = opts.log ?? (() => {});
@@ -82,7 +94,8 @@ export function attachChat(io: Server, opts: AttachChatOptions): ChatServer {
   prune();
   const pruneTimer = setInterval(prune, PRUNE_EVERY_MS).unref();
 
-  const nsp = io.of(CHAT_NAMESPACE);
+  // Set by attach(), before any socket can reach a handler.
+  let nsp!: Namespace;
   const sockets = new Map<string, Set<string>>(); // did -> socket ids
   const scaled = (burst: number, perSecond: number) => [{ burst, perSecond }, { burst: burst * limits.addressFactor, perSecond: perSecond * limits.addressFactor }] as const;
   const rate = new Quota(...scaled(limits.rateBurst, limits.ratePerSecond));
@@ -380,34 +393,39 @@ export function attachChat(io: Server, opts: AttachChatOptions): ChatServer {
     return did;
   }
 
-  nsp.on('connection', (socket) => {
-    for (const [event, handler] of Object.entries(handlers)) {
-      socket.on(event, async (arg: unknown, ack: unknown) => {
-        const reply = typeof ack === 'function' ? (ack as (r: object) => void) : () => {};
-        try {
-          const a = arg && typeof arg === 'object' && !Array.isArray(arg) ? (arg as Record<string, unknown>) : {};
-          reply({ ok: true, ...(await handler(socket, a)) });
-        } catch (err) {
-          const code = err instanceof ChatError ? err.code : 'internal';
-          if (!(err instanceof ChatError)) log(`chat: internal error in ${event}: ${(err as Error).message}`);
-          reply({ ok: false, error: code, message: err instanceof Error ? err.message : String(err) });
+  const serve = (io: Server): Namespace => {
+    if (nsp) throw new Error('the chat relay is attached already');
+    nsp = io.of(CHAT_NAMESPACE);
+    nsp.on('connection', (socket) => {
+      for (const [event, handler] of Object.entries(handlers)) {
+        socket.on(event, async (arg: unknown, ack: unknown) => {
+          const reply = typeof ack === 'function' ? (ack as (r: object) => void) : () => {};
+          try {
+            const a = arg && typeof arg === 'object' && !Array.isArray(arg) ? (arg as Record<string, unknown>) : {};
+            reply({ ok: true, ...(await handler(socket, a)) });
+          } catch (err) {
+            const code = err instanceof ChatError ? err.code : 'internal';
+            if (!(err instanceof ChatError)) log(`chat: internal error in ${event}: ${(err as Error).message}`);
+            reply({ ok: false, error: code, message: err instanceof Error ? err.message : String(err) });
+          }
+        });
+      }
+      socket.on('disconnect', () => {
+        const did = (socket.data as SocketData).did;
+        if (!did) return;
+        const set = sockets.get(did);
+        set?.delete(socket.id);
+        if (set && set.size === 0) {
+          sockets.delete(did);
+          nsp.to('authed').emit('presence', { did, online: false });
         }
       });
-    }
-    socket.on('disconnect', () => {
-      const did = (socket.data as SocketData).did;
-      if (!did) return;
-      const set = sockets.get(did);
-      set?.delete(socket.id);
-      if (set && set.size === 0) {
-        sockets.delete(did);
-        nsp.to('authed').emit('presence', { did, online: false });
-      }
     });
-  });
+    return nsp;
+  };
 
   return {
-    namespace: nsp,
+    attach: serve,
     limits,
     online: () => [...sockets.keys()],
     async contactsOf(did, limit = 50) {
@@ -419,8 +437,8 @@ export function attachChat(io: Server, opts: AttachChatOptions): ChatServer {
       clearInterval(pruneTimer);
       // This relay's sockets only: behind socket.io's Redis adapter (a cluster, issue 42) a bare
       // disconnectSockets would drop every member's.
-      nsp.local.disconnectSockets(true);
-      nsp.removeAllListeners('connection');
+      nsp?.local.disconnectSockets(true);
+      nsp?.removeAllListeners('connection');
       void store.close();
     },
   };

@@ -145,7 +145,7 @@ test('cluster members share the library, settings and categories, and the feed a
   // socket.io's adapter: an event A sends to every page reaches the page on B (sent again until the
   // adapter's subscription is back).
   await eventually('the adapter carries A\'s events to B\'s page', () => {
-    a.io.emit('cluster:hello', 'from A');
+    a.io!.emit('cluster:hello', 'from A');
     return heard.some((h) => h.event === 'cluster:hello') ? true : undefined;
   });
   onceEach(second);

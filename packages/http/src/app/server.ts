@@ -16,7 +16,7 @@ import { buildApp } from './app.ts';
 import { checkMetricsToken } from '../routes/metrics.ts';
 import { compatOps } from '../compat/compat-ops.ts';
 import { LiveFeed } from '../feed/live.ts';
-import { attachChat, PostgresChatStore } from '@cascade/chat/server';
+import { openChatRelay, PostgresChatStore } from '@cascade/chat/server';
 import { loadLibrary } from '@cascade/node/features';
 import { DEFAULT_WEB_ROOT } from './web.ts';
 import type { ApiContext } from './context.ts';
@@ -155,7 +155,8 @@ export interface RunningServer {
   httpPort: number;
   node: CascadeNode;
   tracker: RunningTracker | undefined;
-  io: SocketServer;
+  /** The live feed's socket.io server: made by its first request (a cluster member's at start). */
+  readonly io: SocketServer | undefined;
   app: FastifyInstance;
   /** The node's API token (Authorization: Bearer …), as `cascade token` prints it; rotatable. */
   readonly token: string;
@@ -424,7 +425,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     if (opts.cluster?.redis !== undefined) {
       // Loaded only for a cluster's member: a single node never loads Redis. Its connections close
       // after the HTTP server (cleanups run last first), whose socket.io rooms unsubscribe through them.
-      const adapter = (await import('../feed/cluster-adapter.ts')).attachRedisAdapter(feed.io, opts.cluster.redis);
+      // A member's socket.io is made now, not at its first client: the adapter joins it to the others'.
+      const adapter = (await import('../feed/cluster-adapter.ts')).attachRedisAdapter(await feed.load(), opts.cluster.redis);
       cleanups.splice(appClose, 0, () => adapter.close());
     }
     // Before app.close(): socket.io's long-lived connections would otherwise hold the server open.
@@ -434,9 +436,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     for (const table of ['members', 'sessions']) node.cluster?.onTable(table, () => auth.changed());
     for (const table of ['rss_feeds', 'rss_settings']) node.cluster?.onTable(table, () => libraryLoaded && rss.start());
     // End-to-end encrypted chat on the same socket.io server (namespace /chat); it stores ciphertext only.
-    // A node on PostgreSQL relays chat from it too (chat_* tables); else its state dir's chat.db.
+    // A node on PostgreSQL relays chat from it too (chat_* tables); else its state dir's chat.db. Its
+    // store opens (and is pruned) now; its namespace is there when socket.io is, for its first client.
     const chatStore = node.db.store.dialect === 'postgres' ? { store: await PostgresChatStore.open(node.db.store) } : {};
-    const chat = attachChat(feed.io, { dbPath: join(stateDir, 'chat.db'), ...chatStore, log: (line) => log.event('chat', { line }), clientAddress: (req) => proxies.clientAddress(req) });
+    const chat = openChatRelay({ dbPath: join(stateDir, 'chat.db'), ...chatStore, log: (line) => log.event('chat', { line }), clientAddress: (req) => proxies.clientAddress(req) });
+    feed.withIo((io) => chat.attach(io));
     cleanups.push(() => chat.close());
     ctx.chat!.contactsOf = (did) => chat.contactsOf(did);
 
@@ -471,7 +475,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       httpPort,
       node,
       tracker,
-      io: feed.io,
+      get io() {
+        return feed.io;
+      },
       app,
       get token() {
         return auth.token.value;
