@@ -1,16 +1,17 @@
 // Commands load what they run (issue 64 item 4): a `cascade download` of a public torrent, to its
 // end, loads none of the cluster's, private shares', the market's, content ids', RSS's, chat's, the
 // assistant's or the HTTP server's code, nor the chain's client (viem): each is imported where it
-// is used, and such a download uses none of them. Counted by module URL, not timed.
+// is used, and such a download uses none of them. An idle `serve` has not loaded socket.io,
+// prom-client or Swagger, each loaded by its first use. Counted by module URL, not timed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { tempDir } from './helpers.ts';
-import { cascadeHere } from './node-process.ts';
+import { cascadeHere, startServe } from './node-process.ts';
 
 const MAIN = join(import.meta.dirname, '../src/main.ts');
 const HOOK = join(import.meta.dirname, 'loaded-modules.ts');
@@ -58,4 +59,57 @@ test('cascade download of a public torrent loads no cluster, private-share, mark
     const found = urls.filter((u) => pattern.test(u));
     assert.deepEqual(found, [], `a public download loaded ${what}`);
   }
+});
+
+/** What an idle `serve` must not have loaded: each loads at its first use (issue 64 item 4). */
+const SERVE_LAZY: [string, RegExp][] = [
+  ['socket.io (the live feed)', /\/node_modules\/(socket\.io|engine\.io|socket\.io-parser|socket\.io-adapter)\//],
+  ['prom-client and OpenTelemetry (metrics)', /\/node_modules\/(prom-client|@opentelemetry\/api)\/|\/packages\/http\/src\/metrics\/collectors\.ts$/],
+  ['Swagger and yaml (the API docs)', /\/node_modules\/(@fastify\/swagger|@fastify\/swagger-ui|yaml|json-schema-resolver)\//],
+];
+
+/** The module URLs the serve has loaded so far (loaded-modules.ts writes them at SIGUSR2). */
+async function loadedBy(pid: number, list: string): Promise<string[]> {
+  rmSync(list, { force: true });
+  process.kill(pid, 'SIGUSR2');
+  for (let i = 0; i < 200 && !existsSync(list); i++) await new Promise((r) => setTimeout(r, 25));
+  return readFileSync(list, 'utf8').split('\n').filter(Boolean);
+}
+
+test('an idle cascade serve has not loaded socket.io, prom-client or Swagger; each loads and works at its first use', { timeout: 120_000 }, async (t) => {
+  const list = join(tempDir(t), 'modules.txt');
+  // The serve under the hook: sh puts the preload in front and execs the node (child.pid is the node's).
+  const script = `export CASCADE_TEST_LOADED_MODULES='${list}'; exec "$0" --import '${HOOK}' "$@"`;
+  const node = await startServe(t, { wrap: ['sh', '-c', script] });
+  const idle = await loadedBy(node.child.pid!, list);
+  assert.ok(idle.some((u) => u.includes('/node_modules/fastify/')), `the HTTP server among ${idle.length} modules`);
+  for (const [what, pattern] of SERVE_LAZY) assert.deepEqual(idle.filter((u) => pattern.test(u)), [], `an idle serve loaded ${what}`);
+
+  // A request before the first scrape is counted all the same.
+  assert.equal((await node.api('/api/torrents')).status, 200);
+  const metrics = await node.api('/metrics');
+  assert.equal(metrics.status, 200);
+  assert.match(await metrics.text(), /^cascade_http_requests_total\{route="\/api\/torrents",method="GET",status="200"\} 1$/m);
+
+  // The feed: socket.io's handshake (engine.io long-polling), the namespace joined, the list sent on connect.
+  const auth = { authorization: `Bearer ${node.token}` };
+  const polling = `${node.url}/socket.io/?EIO=4&transport=polling`;
+  const open = await (await fetch(polling, { headers: auth })).text();
+  const sid = (JSON.parse(open.slice(1)) as { sid: string }).sid;
+  assert.equal((await fetch(`${polling}&sid=${sid}`, { method: 'POST', headers: auth, body: '40' })).status, 200);
+  let received = '';
+  for (let i = 0; i < 5 && !received.includes('42["torrents"'); i++) received += await (await fetch(`${polling}&sid=${sid}`, { headers: auth })).text();
+  assert.match(received, /42\["torrents",\{"torrents":\[\]\}\]/);
+
+  // The API docs: the OpenAPI document of every route, and Swagger UI.
+  const doc = (await (await fetch(`${node.url}/api/docs/json`)).json()) as { paths: Record<string, unknown> };
+  assert.ok(doc.paths['/api/torrents'], 'the document lists the API routes');
+  const ui = await fetch(`${node.url}/api/docs`);
+  assert.equal(ui.status, 200);
+  assert.match(await ui.text(), /swagger-ui/i);
+
+  // Each loaded by its use (the patterns above name real modules).
+  const used = await loadedBy(node.child.pid!, list);
+  for (const [what, pattern] of SERVE_LAZY) assert.ok(used.some((u) => pattern.test(u)), `${what} loaded once used`);
+  await node.stop();
 });

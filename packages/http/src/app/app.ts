@@ -5,10 +5,9 @@ import { createRequire } from 'node:module';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import SerializerSelector from '@fastify/fast-json-stringify-compiler';
 import multipart from '@fastify/multipart';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { ApiContext } from './context.ts';
 import { errorHandlerWith } from './http-errors.ts';
+import { registerDocs } from './docs.ts';
 import { installGate } from '../auth/hook.ts';
 import { metricsRoutes } from '../routes/metrics.ts';
 import { authRoutes } from '../routes/auth.ts';
@@ -130,27 +129,25 @@ export async function buildApp(ctx: ApiContext, opts: AppOptions): Promise<Fasti
     // The per-request limit is enforced in upload.ts (it also counts across files).
     limits: { fileSize: ctx.maxUploadBytes },
   });
-  await app.register(swagger, {
-    openapi: {
-      info: {
-        title: 'Cascade node API',
-        description: 'Torrents, uploads, streaming and node health. Live updates: socket.io at /socket.io (see the server README).',
-        version: '0.1.0',
-      },
-      tags: [
-        { name: 'torrents', description: 'the torrent library' },
-        { name: 'node', description: 'the node itself' },
-        { name: 'settings', description: 'settings, categories and tags' },
-        { name: 'auth', description: 'sign-in with a did:key or an Ethereum account (SIWE), sessions, ownership' },
-        { name: 'users', description: 'the node’s owner and members' },
-        { name: 'rss', description: 'RSS/Atom feeds, download rules and the matches they took' },
-        { name: 'assistant', description: 'the help assistant: checks of this node and answers from the help entries' },
-        { name: 'chain', description: 'ownership records in the content registry, seeding rewards from receipts' },
-        { name: 'market', description: 'selling and buying access to private shares on the market contract: escrow, key delivery, refunds' },
-      ],
+  // The OpenAPI document of the routes registered from here on, and Swagger UI (docs.ts).
+  await registerDocs(app, {
+    info: {
+      title: 'Cascade node API',
+      description: 'Torrents, uploads, streaming and node health. Live updates: socket.io at /socket.io (see the server README).',
+      version: '0.1.0',
     },
+    tags: [
+      { name: 'torrents', description: 'the torrent library' },
+      { name: 'node', description: 'the node itself' },
+      { name: 'settings', description: 'settings, categories and tags' },
+      { name: 'auth', description: 'sign-in with a did:key or an Ethereum account (SIWE), sessions, ownership' },
+      { name: 'users', description: 'the node’s owner and members' },
+      { name: 'rss', description: 'RSS/Atom feeds, download rules and the matches they took' },
+      { name: 'assistant', description: 'the help assistant: checks of this node and answers from the help entries' },
+      { name: 'chain', description: 'ownership records in the content registry, seeding rewards from receipts' },
+      { name: 'market', description: 'selling and buying access to private shares on the market contract: escrow, key delivery, refunds' },
+    ],
   });
-  await app.register(swaggerUi, { routePrefix: '/api/docs' });
 
   torrentRoutes(app, ctx);
   queueRoutes(app, ctx);
