@@ -2,7 +2,7 @@
 // end, loads none of the cluster's, private shares', the market's, content ids', RSS's, chat's, the
 // assistant's or the HTTP server's code, nor the chain's client (viem): each is imported where it
 // is used, and such a download uses none of them. An idle `serve` has not loaded socket.io,
-// prom-client or Swagger, each loaded by its first use. Counted by module URL, not timed.
+// prom-client, Swagger or Ajv, each loaded by its first use. Counted by module URL, not timed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -66,6 +66,8 @@ const SERVE_LAZY: [string, RegExp][] = [
   ['socket.io (the live feed)', /\/node_modules\/(socket\.io|engine\.io|socket\.io-parser|socket\.io-adapter)\//],
   ['prom-client and OpenTelemetry (metrics)', /\/node_modules\/(prom-client|@opentelemetry\/api)\/|\/packages\/http\/src\/metrics\/collectors\.ts$/],
   ['Swagger and yaml (the API docs)', /\/node_modules\/(@fastify\/swagger|@fastify\/swagger-ui|yaml|json-schema-resolver)\//],
+  // (Fastify's own error serializer loads fast-json-stringify's runtime, lib/serializer.js, not its compiler.)
+  ['Ajv and fast-json-stringify (the routes\' schemas)', /\/node_modules\/(ajv|@fastify\/ajv-compiler|@fastify\/fast-json-stringify-compiler)\/|\/node_modules\/fast-json-stringify\/index\.js$/],
 ];
 
 /** The module URLs the serve has loaded so far (loaded-modules.ts writes them at SIGUSR2). */
@@ -76,7 +78,7 @@ async function loadedBy(pid: number, list: string): Promise<string[]> {
   return readFileSync(list, 'utf8').split('\n').filter(Boolean);
 }
 
-test('an idle cascade serve has not loaded socket.io, prom-client or Swagger; each loads and works at its first use', { timeout: 120_000 }, async (t) => {
+test('an idle cascade serve has not loaded socket.io, prom-client, Swagger or Ajv; each loads and works at its first use', { timeout: 120_000 }, async (t) => {
   const list = join(tempDir(t), 'modules.txt');
   // The serve under the hook: sh puts the preload in front and execs the node (child.pid is the node's).
   const script = `export CASCADE_TEST_LOADED_MODULES='${list}'; exec "$0" --import '${HOOK}' "$@"`;
@@ -85,7 +87,7 @@ test('an idle cascade serve has not loaded socket.io, prom-client or Swagger; ea
   assert.ok(idle.some((u) => u.includes('/node_modules/fastify/')), `the HTTP server among ${idle.length} modules`);
   for (const [what, pattern] of SERVE_LAZY) assert.deepEqual(idle.filter((u) => pattern.test(u)), [], `an idle serve loaded ${what}`);
 
-  // A request before the first scrape is counted all the same.
+  // A request before the first scrape is counted all the same (its response schema compiled by it).
   assert.equal((await node.api('/api/torrents')).status, 200);
   const metrics = await node.api('/metrics');
   assert.equal(metrics.status, 200);

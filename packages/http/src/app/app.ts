@@ -3,7 +3,7 @@
 
 import { createRequire } from 'node:module';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import SerializerSelector from '@fastify/fast-json-stringify-compiler';
+import type SerializerSelector from '@fastify/fast-json-stringify-compiler';
 import multipart from '@fastify/multipart';
 import type { ApiContext } from './context.ts';
 import { errorHandlerWith } from './http-errors.ts';
@@ -47,15 +47,22 @@ export interface AppOptions {
   assistant?: Assistant | undefined;
 }
 
+const fromHere = createRequire(import.meta.url);
+
 /**
  * Response serializers (fast-json-stringify) compiled when a route first answers with that status,
  * not every route's at start-up: compiling them all was about 1.2 s of a node's 7 s start here, in
- * every `cascade serve` and every test server, for routes most runs never call.
+ * every `cascade serve` and every test server, for routes most runs never call. The compiler itself
+ * (fast-json-stringify, and Ajv under it: ~100 modules) is loaded by the first, not at start.
  */
 function lazySerializers(): SerializerSelector.SerializerFactory {
-  const build = SerializerSelector();
+  let build: ReturnType<typeof SerializerSelector> | undefined;
   return (externalSchemas, options) => {
-    const compile = build(externalSchemas, options);
+    let compiler: SerializerSelector.SerializerCompiler | undefined;
+    const compile: SerializerSelector.SerializerCompiler = (route) => {
+      build ??= (fromHere('@fastify/fast-json-stringify-compiler') as typeof SerializerSelector)();
+      return (compiler ??= build(externalSchemas, options))(route);
+    };
     return (route) => {
       let serialize: SerializerSelector.Serializer | undefined;
       return (doc) => (serialize ??= compile(route))(doc);
@@ -77,13 +84,14 @@ type ValidatorFactory = NonNullable<NonNullable<NonNullable<FastifyServerOptions
  * as written instead of lower-casing them: no route here validates headers.)
  */
 function lazyValidators(): ValidatorFactory {
-  const fromFastify = createRequire(createRequire(import.meta.url).resolve('fastify'));
-  const build = (fromFastify('@fastify/ajv-compiler') as () => ValidatorFactory)();
+  // Loaded (with Ajv) by the first validation, like the serializers' compiler.
+  let build: ValidatorFactory | undefined;
   return ((externalSchemas: unknown, options: unknown) => {
     let compile: ((route: unknown) => (...args: unknown[]) => unknown) | undefined;
     return (route: unknown) => {
       let validate: ((...args: unknown[]) => unknown) & { errors?: unknown } | undefined;
       const lazy = (...args: unknown[]) => {
+        build ??= (createRequire(fromHere.resolve('fastify'))('@fastify/ajv-compiler') as () => ValidatorFactory)();
         compile ??= (build as (s: unknown, o: unknown) => typeof compile)(externalSchemas, options)!;
         validate ??= compile(route);
         const result = validate(...args);
