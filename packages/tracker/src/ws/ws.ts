@@ -4,11 +4,12 @@
 // the swarm; their answers come back addressed `to_peer_id` and are forwarded to the offerer.
 // Forwarding goes through the store's relay, so under Redis the two browsers may be connected to
 // different tracker processes.
+// The `ws` package (~15 modules with its native helpers, ~0.04 CPU-s) loads with the first
+// WebSocket announce, which waits for it: a node no browser announces to never loads it.
 
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer } from 'ws';
-import type { WebSocket, RawData } from 'ws';
+import type { WebSocket, WebSocketServer, RawData } from 'ws';
 import type { AnnounceOutcome, TrackerCore } from '../core/core.ts';
 import type { TrustedProxies } from '../core/proxy.ts';
 import { trackerPath } from '../http/query.ts';
@@ -81,7 +82,11 @@ export interface WsTracker {
 export function attachWebSocket(server: http.Server, opts: WsOptions): Promise<WsTracker> {
   const { core, limiter, owner } = opts;
   const metrics = core.metrics;
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD, perMessageDeflate: false, clientTracking: true });
+  let wss: WebSocketServer | undefined;
+  let loading: Promise<WebSocketServer> | undefined;
+  let closing = false;
+  const loadWss = () =>
+    (loading ??= import('ws').then(({ WebSocketServer }) => (wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD, perMessageDeflate: false, clientTracking: true }))));
   /** Local sockets by the peer id they announced with. */
   const byPeer = new Map<string, Conn>();
   const conns = new Set<Conn>();
@@ -96,7 +101,9 @@ export function attachWebSocket(server: http.Server, opts: WsOptions): Promise<W
       metrics.rateLimited.ws++;
       return void socket.end('HTTP/1.1 429 Too Many Requests\r\nconnection: close\r\n\r\n');
     }
-    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, ip, route.passkey));
+    const upgrade = (w: WebSocketServer) => w.handleUpgrade(req, socket, head, (ws) => onConnection(ws, ip, route.passkey));
+    if (wss) return upgrade(wss);
+    loadWss().then((w) => (closing ? socket.destroy() : upgrade(w)), () => socket.destroy());
   };
   server.on('upgrade', onUpgrade);
 
@@ -307,6 +314,7 @@ export function attachWebSocket(server: http.Server, opts: WsOptions): Promise<W
   return Promise.resolve(core.store.onRelay(owner, deliver)).then(() => ({
     connectLocal,
     close: async () => {
+      closing = true;
       clearInterval(pinger);
       server.off('upgrade', onUpgrade);
       for (const c of [...conns]) {
@@ -315,8 +323,10 @@ export function attachWebSocket(server: http.Server, opts: WsOptions): Promise<W
         if (c.local) closed(c);
       }
       // One upgraded but not yet ours would hold wss.close(), which waits for every client it tracks.
-      for (const w of wss.clients) w.terminate();
-      await new Promise<void>((r) => wss.close(() => r()));
+      const open = wss ?? (await loading?.catch(() => undefined));
+      if (!open) return;
+      for (const w of open.clients) w.terminate();
+      await new Promise<void>((r) => open.close(() => r()));
     },
   }));
 }
