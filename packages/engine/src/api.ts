@@ -5,6 +5,8 @@ import type { Metainfo, PeerAddress } from './types.ts';
 import type { RangeRead } from './swarm/range-read.ts';
 import type { Storage } from './platform.ts';
 import type { TrackerTransport } from './discovery/tracker-types.ts';
+import type { TrackerFetch } from './discovery/tracker-http.ts';
+export type { TrackerFetch, TrackerResponse } from './discovery/tracker-http.ts';
 import type { DhtQueries } from './discovery/dht-types.ts';
 import type {
   DiscoveryReport,
@@ -48,6 +50,10 @@ export interface UrlGuard {
    *  with it a dual-stack session announces to a tracker whose name has both over each; without
    *  it, once. */
   fetchOver?(family: 4 | 6): typeof fetch;
+  /** HTTP trackers' side of `fetch` (and of `fetchOver`): status and body only, so a node that
+   *  announces need not load Node's fetch implementation. Without it trackers use `fetch`. */
+  trackerFetch?: TrackerFetch;
+  trackerFetchOver?(family: 4 | 6): TrackerFetch;
 }
 
 export interface SessionOptions {

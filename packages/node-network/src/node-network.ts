@@ -5,6 +5,7 @@
 // and go, the default route's source address moves) or new trackers appear, and every few minutes.
 import os from 'node:os';
 import { boundFetch } from '@cascade/engine/bound-fetch';
+import type { TrackerFetch } from '@cascade/engine';
 import { probeNat, parseStunUrl, routeSource, type NatKind, type StunServer } from '@cascade/reachability/ice';
 import type { IceServer } from '@cascade/node/basics';
 import type { NodePortMapping } from '@cascade/node/network-host';
@@ -28,7 +29,7 @@ export interface NodeNetworkDeps {
   fetch?: typeof fetch;
   /** The node's guard for URLs its torrents name (SessionOptions.urlGuard): a tracker the engine
    *  may not contact is not asked for STUN or /ice-servers either. */
-  urlGuard?: { fetch: typeof fetch; check(url: string): Promise<void> } | undefined;
+  urlGuard?: { fetch: typeof fetch; trackerFetch?: TrackerFetch; check(url: string): Promise<void> } | undefined;
   log?(line: string): void;
   /** Whether a STUN server runs on this host (asked nothing: it would always say "open"). Tests on
    *  loopback say no. */
@@ -197,16 +198,16 @@ export class NodeNetwork {
         // not a URL: nothing to learn from it
       }
     }
-    // The default is node:http's fetch: the global one loads Node's undici (~40 CPU-ms, ~100 ms) at
-    // the first probe of every one-shot download.
-    const given = this.#deps.fetch ?? this.#deps.urlGuard?.fetch;
+    // node:http underneath (the guard's tracker side, or bound-fetch): the global fetch and the
+    // Response class load Node's undici (~0.1 CPU-s) at the first probe of every node.
+    const given = this.#deps.fetch ?? (this.#deps.urlGuard?.trackerFetch ? undefined : this.#deps.urlGuard?.fetch);
     const getJson = async (url: string): Promise<unknown> => {
       const init = { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), redirect: 'follow' as const };
       if (given) {
         const res = await given(url, init);
         return res.ok ? res.json() : undefined;
       }
-      const res = await boundFetch(undefined)(url, init);
+      const res = await (this.#deps.urlGuard?.trackerFetch ?? boundFetch(undefined))(url, init);
       if (!res.ok || !res.body) return void (await res.body?.cancel());
       return JSON.parse(await textOf(res.body));
     };

@@ -109,7 +109,7 @@ export class Session implements SessionHandle {
     const host = opts.host;
     this.outgoing = host && host !== '0.0.0.0' && host !== '::' ? host : undefined;
     this.outgoingHttp = opts.urlGuard
-      ? createHttpTransport(undefined, opts.urlGuard.fetch)
+      ? createHttpTransport(undefined, opts.urlGuard.trackerFetch ?? opts.urlGuard.fetch)
       : createHttpTransport(undefined, boundFetch(this.outgoing));
     this.localTracker = opts.localTracker;
     this.limits = {
@@ -143,7 +143,8 @@ export class Session implements SessionHandle {
     const guard = opts.urlGuard;
     if (host === '::' && (!guard || guard.fetchOver)) {
       s.dualStack = true;
-      s.outgoingHttp = dualStackHttp(opts.resolve, guard ? createHttpTransport(undefined, guard.fetch) : createHttpTransport(undefined, boundFetch(undefined)), guard?.fetchOver?.bind(guard));
+      const fetchOver = guard?.trackerFetchOver?.bind(guard) ?? guard?.fetchOver?.bind(guard);
+      s.outgoingHttp = dualStackHttp(opts.resolve, createHttpTransport(undefined, guard ? guard.trackerFetch ?? guard.fetch : boundFetch(undefined)), fetchOver);
     }
     s.listenPort = (s.server.address() as net.AddressInfo).port;
     if (opts.utp !== false) {

@@ -7,7 +7,8 @@
 // proxy, the announcer is what that proxy forwarded only when the owner named it (--trusted-proxy).
 
 import { connect } from 'node:net';
-import { get as httpGet, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { nodeHttp } from '@cascade/engine/lazy-builtins';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiContext } from '../app/context.ts';
@@ -39,7 +40,7 @@ function bencodedFailure(reason: string): Buffer {
 /** fetch() will not send another Host header; http.get does. */
 function getWithHost(url: URL, host: string | undefined): Promise<{ status: number; body: Buffer }> {
   return new Promise((resolve, reject) => {
-    const req = httpGet(url, { headers: host ? { host } : {}, timeout: 10_000 }, (res) => {
+    const req = nodeHttp().get(url, { headers: host ? { host } : {}, timeout: 10_000 }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 502, body: Buffer.concat(chunks) }));

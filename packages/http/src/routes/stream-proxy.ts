@@ -8,8 +8,8 @@
 // gives up (Node's agent: ~11 s), one that still answers it but sends nothing after HOLDER_IDLE_MS,
 // and the caller's response ends there (as a holder that died mid-file), never a hang.
 
-import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import { nodeHttp, nodeHttps } from '@cascade/engine/lazy-builtins';
 import { isIP } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -91,7 +91,7 @@ export async function proxyStream(ctx: ApiContext, req: FastifyRequest, reply: F
  *  given up after HOLDER_ANSWER_MS without them (only the wait for headers: a long body may take
  *  as long as it takes, its silences bounded by HOLDER_IDLE_MS). */
 function ask(url: URL, method: string, headers: Record<string, string>, localAddress: string | undefined, signal: AbortSignal): Promise<IncomingMessage> {
-  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const request = url.protocol === 'https:' ? nodeHttps().request : nodeHttp().request;
   return new Promise((resolve, reject) => {
     const r = request(url, { method, headers, signal, ...(localAddress ? { localAddress } : {}) }, (res) => {
       clearTimeout(slow);

@@ -12,8 +12,8 @@
 //
 // Never checked: the hosts of the node's own trackers and of the ones its user gave (--tracker),
 // which every torrent gets from the node, not from the torrent.
-import type { UrlGuard } from '@cascade/engine';
-import { guardedFetch } from './guarded-fetch.ts';
+import type { TrackerFetch, UrlGuard } from '@cascade/engine';
+import { guardedFetch, guardedTrackerFetch } from './guarded-fetch.ts';
 import { isPrivateAddress, resolveAllowed, type PrivateAllowance } from './url-guard.ts';
 import { isIP } from 'node:net';
 
@@ -54,10 +54,17 @@ export function torrentUrlGuard(opts: { allowPrivate: PrivateAllowance; exempt: 
     }) as typeof fetch;
   };
   const byFamily = { 4: over(4), 6: over(6) };
+  const trackerOver = (family?: 4 | 6): TrackerFetch => {
+    const guarded = guardedTrackerFetch(opts.allowPrivate, opts.localAddress, family);
+    const trusted = guardedTrackerFetch(true, opts.localAddress, family);
+    return (url, init) => (isExempt(url) ? trusted : guarded)(url, init);
+  };
+  const trackerByFamily = { 4: trackerOver(4), 6: trackerOver(6) };
   return {
     fetch: over(),
+    trackerFetch: trackerOver(),
     // A node bound to one address (localAddress) has one family: it announces once.
-    ...(opts.localAddress ? {} : { fetchOver: (family: 4 | 6) => byFamily[family] }),
+    ...(opts.localAddress ? {} : { fetchOver: (family: 4 | 6) => byFamily[family], trackerFetchOver: (family: 4 | 6) => trackerByFamily[family] }),
     async check(url: string): Promise<void> {
       if (isExempt(url)) return;
       // The typed-URL guard takes http(s) URLs: the host is what it checks.

@@ -2,7 +2,8 @@
 // client caused are answered as a bencoded `failure reason` with status 200, which is what
 // clients actually read.
 
-import http from 'node:http';
+import type http from 'node:http';
+import { nodeHttp } from '@cascade/engine/lazy-builtins';
 import { isIP } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { encode } from '@cascade/engine/bencode';
@@ -37,7 +38,7 @@ const MAX_SCRAPE = 100;
 const EVENTS = new Set(['started', 'completed', 'stopped']);
 
 export function createHttpServer(opts: HttpOptions): http.Server {
-  const server = http.createServer({ maxHeaderSize: 8192 }, (req, res) => {
+  const server = nodeHttp().createServer({ maxHeaderSize: 8192 }, (req, res) => {
     handle(opts, req, res).catch(() => {
       opts.core.failure('http');
       reply(res, { 'failure reason': 'internal error' });
