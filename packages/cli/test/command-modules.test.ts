@@ -2,7 +2,8 @@
 // end, loads none of the cluster's, private shares', the market's, content ids', RSS's, chat's, the
 // assistant's or the HTTP server's code, nor the chain's client (viem): each is imported where it
 // is used, and such a download uses none of them. An idle `serve` has not loaded socket.io,
-// prom-client, Swagger, ws or Ajv, each loaded by its first use. Counted by module URL, not timed.
+// prom-client, Swagger, @fastify/static, ws or Ajv, each loaded by its first use. Counted by module
+// URL, not timed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -68,6 +69,7 @@ const SERVE_LAZY: [string, RegExp][] = [
   ['Swagger and yaml (the API docs)', /\/node_modules\/(@fastify\/swagger|@fastify\/swagger-ui|yaml|json-schema-resolver)\//],
   // (Fastify's own error serializer loads fast-json-stringify's runtime, lib/serializer.js, not its compiler.)
   ['ws (the tracker\'s WebSocket announces)', /\/node_modules\/ws\//],
+  ['@fastify/static (the web app\'s files)', /\/node_modules\/(@fastify\/static|@fastify\/send|glob)\//],
   ['Ajv and fast-json-stringify (the routes\' schemas)', /\/node_modules\/(ajv|@fastify\/ajv-compiler|@fastify\/fast-json-stringify-compiler)\/|\/node_modules\/fast-json-stringify\/index\.js$/],
 ];
 
@@ -79,7 +81,7 @@ async function loadedBy(pid: number, list: string): Promise<string[]> {
   return readFileSync(list, 'utf8').split('\n').filter(Boolean);
 }
 
-test('an idle cascade serve has not loaded socket.io, prom-client, Swagger, ws or Ajv; each loads and works at its first use', { timeout: 120_000 }, async (t) => {
+test('an idle cascade serve has not loaded socket.io, prom-client, Swagger, @fastify/static, ws or Ajv; each loads and works at its first use', { timeout: 120_000 }, async (t) => {
   const list = join(tempDir(t), 'modules.txt');
   // The serve under the hook: sh puts the preload in front and execs the node (child.pid is the node's).
   const script = `export CASCADE_TEST_LOADED_MODULES='${list}'; exec "$0" --import '${HOOK}' "$@"`;
@@ -110,6 +112,12 @@ test('an idle cascade serve has not loaded socket.io, prom-client, Swagger, ws o
   const ui = await fetch(`${node.url}/api/docs`);
   assert.equal(ui.status, 200);
   assert.match(await ui.text(), /swagger-ui/i);
+
+  // The web app (serve builds it when it is missing).
+  const page = await fetch(`${node.url}/`);
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+  await page.arrayBuffer();
 
   // The tracker takes a WebTorrent client's WebSocket.
   const socket = new WebSocket(`ws://127.0.0.1:${node.trackerHttpPort}/announce`);

@@ -2,16 +2,14 @@
 // Swagger UI at /api/docs (@fastify/swagger-ui): loaded at the first request for /api/docs, not
 // with every node (the two, yaml and json-schema-resolver are ~100 modules, ~0.04 CPU-s a start).
 //
-// What the two plugins would do registered on the app is split in two. From here on, the routes
-// are collected as @fastify/swagger's own hooks collect them (every route's options as its onRoute
-// hook sees them; the plugin instances registered after, whose shared schemas it reads), and
-// /api/docs has the routes Swagger UI registers there, with the same patterns (so the gate, the
-// cache policy and the request counter see the same routes). At the first request, @fastify/swagger
-// is given what was collected, and Swagger UI is registered on a small Fastify instance of its own
-// over that document; each request is passed to it (inject) and its answer sent as this app's.
-// A path it has no file for is this app's not-found, as @fastify/static's callNotFound made it.
+// At start, the routes are collected as @fastify/swagger's own hooks collect them (every route's
+// options as its onRoute hook sees them; the plugin instances registered after, whose shared
+// schemas it reads), and /api/docs has the routes Swagger UI registers there, with the same
+// patterns. At the first request, @fastify/swagger is given what was collected, and Swagger UI is
+// registered on a small Fastify instance of its own over that document (pass-through.ts).
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
+import { passThrough } from './pass-through.ts';
 
 export const DOCS_PREFIX = '/api/docs';
 
@@ -19,8 +17,6 @@ export const DOCS_PREFIX = '/api/docs';
 const UI_ROUTES = ['/', '/static/index.html', '/static/swagger-initializer.js', '/json', '/yaml'];
 /** Its files, served by @fastify/static for GET and HEAD. */
 const UI_FILES = '/static/*';
-/** Headers of the inner answer this app's reply sets itself (or that belong to the connection). */
-const OWN_HEADERS = new Set(['content-length', 'date', 'connection', 'keep-alive', 'transfer-encoding']);
 
 type Hook = (...args: unknown[]) => unknown;
 
@@ -32,20 +28,8 @@ export async function registerDocs(app: FastifyInstance, openapi: NonNullable<Fa
   app.addHook('onRoute', (route) => void routes.push(route));
   app.addHook('onRegister', (instance) => void instances.push(instance));
 
-  let docs: Promise<FastifyInstance> | undefined;
-  const handler = async (req: FastifyRequest, reply: FastifyReply) => {
-    const inner = await (docs ??= docsApp(app, openapi, routes, instances).catch((err: unknown) => {
-      docs = undefined;
-      throw err;
-    }));
-    // GET for a HEAD too: this app answers a HEAD with the GET's headers and no body, as before.
-    const res = await inner.inject({ method: 'GET', url: req.url, headers: req.headers });
-    if (res.statusCode === 404) return reply.callNotFound();
-    reply.code(res.statusCode);
-    for (const [name, value] of Object.entries(res.headers)) if (value !== undefined && !OWN_HEADERS.has(name)) reply.header(name, value);
-    // No body and no type (a redirect): none here either, nor the type a Buffer would be given.
-    return res.rawPayload.length === 0 && res.headers['content-type'] === undefined ? reply.send() : reply.send(res.rawPayload);
-  };
+  const docs = passThrough(() => docsApp(app, openapi, routes, instances));
+  const handler = (req: FastifyRequest, reply: FastifyReply) => docs(req, reply);
   const hidden = { schema: { hide: true } };
   await app.register(
     async (docsRoutes) => {
@@ -76,7 +60,8 @@ async function docsApp(app: FastifyInstance, openapi: NonNullable<FastifyDynamic
   );
   for (const route of routes) hooks.get('onRoute')?.(route);
   for (const instance of instances) await hooks.get('onRegister')?.(instance);
-  await new Promise<void>((resolve) => hooks.get('onReady')?.(resolve));
+  const onReady = hooks.get('onReady');
+  if (onReady) await new Promise<void>((resolve) => onReady(resolve));
 
   const inner = Fastify();
   inner.decorate('swagger', swagger as FastifyInstance['swagger']);

@@ -5,13 +5,18 @@
 // The app is installable (packages/web/scripts/pwa): its hashed bundle files are cached for a year,
 // everything else — index.html, the service worker, the manifest, icons — is checked with the node
 // at each use, so a new build reaches browsers and their service workers at once.
+//
+// @fastify/static (with @fastify/send, mime, glob...: ~30 modules, ~0.05 CPU-s with its listing)
+// loads with the first request for the app, on an instance of its own (pass-through.ts): here, at
+// start, are the routes it registers with wildcard: false, one per file (the same listing as its
+// glob), and for the folder of an index.html.
 
-import { existsSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, posix, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { errorBody } from './http-errors.ts';
+import { passThrough } from './pass-through.ts';
 
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../../web/dist', import.meta.url));
 
@@ -40,18 +45,48 @@ function isApiPath(url: string): boolean {
   return url === '/api' || url.startsWith('/api/') || url.startsWith('/api?') || url.startsWith('/socket.io');
 }
 
+/** The files below `root` as @fastify/static's glob('**', {nodir, follow, dot: false}) lists them:
+ *  relative paths with `/`, no dotfile or dot-folder, symbolic links followed. */
+function filesBelow(root: string, dir = ''): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(join(root, dir))) {
+    if (name.startsWith('.')) continue;
+    const path = dir === '' ? name : `${dir}/${name}`;
+    const stat = statSync(join(root, path), { throwIfNoEntry: false });
+    if (stat?.isDirectory()) out.push(...filesBelow(root, path));
+    else if (stat?.isFile()) out.push(path);
+  }
+  return out;
+}
+
+/** The static app, made at the first request for it: @fastify/static as it was registered here. */
+async function staticApp(app: FastifyInstance, webRoot: string): Promise<FastifyInstance> {
+  const { default: fastifyStatic } = await import('@fastify/static');
+  const inner = Fastify();
+  inner.setErrorHandler(app.errorHandler);
+  // wildcard: false registers one route per file found at startup, so unknown paths reach the
+  // not-found handler below (the SPA fallback) instead of a static 404.
+  await inner.register(fastifyStatic, {
+    root: webRoot,
+    wildcard: false,
+    index: ['index.html'],
+    cacheControl: false,
+    setHeaders: (reply: FastifyReply, path: string) => cacheHeaders(webRoot, reply, path),
+  });
+  await inner.ready();
+  return inner;
+}
+
 export async function registerWeb(app: FastifyInstance, webRoot: string): Promise<void> {
   const built = existsSync(join(webRoot, 'index.html'));
+  const files = passThrough(() => staticApp(app, webRoot));
   if (built) {
-    // wildcard: false registers one route per file found at startup, so unknown paths reach the
-    // not-found handler below (the SPA fallback) instead of a static 404.
-    await app.register(fastifyStatic, {
-      root: webRoot,
-      wildcard: false,
-      index: ['index.html'],
-      cacheControl: false,
-      setHeaders: (reply: FastifyReply, path: string) => cacheHeaders(webRoot, reply, path),
-    });
+    // @fastify/static's routes (its setUpHeadAndGet): each file's, then each index.html's folder's.
+    const serve = (url: string) => app.route({ method: ['HEAD', 'GET'], url, schema: { hide: true }, handler: (req, reply) => files(req, reply) });
+    const list = filesBelow(webRoot);
+    for (const file of list) serve(`/${file}`);
+    const indexDirs = new Set(list.filter((f) => posix.basename(f) === 'index.html').map((f) => posix.dirname(`/${f}`)));
+    for (const dir of indexDirs) serve(dir.endsWith('/') ? dir : `${dir}/`);
     // The phone's share sheet posts shared files here. The app's service worker answers it and
     // keeps them in the browser for the Share page; this answers only when no worker runs (not yet
     // installed, or cleared): the node keeps nothing it was not asked to, and the page says the
@@ -63,7 +98,7 @@ export async function registerWeb(app: FastifyInstance, webRoot: string): Promis
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0]!;
     if (built && (req.method === 'GET' || req.method === 'HEAD') && !isApiPath(req.url)) {
-      return reply.type('text/html; charset=utf-8').sendFile('index.html');
+      return files(req, reply, '/index.html');
     }
     return reply.code(404).send(errorBody(404, `no route ${req.method} ${path}`));
   });
