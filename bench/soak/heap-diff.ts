@@ -150,8 +150,9 @@ export function analyse(file: string, earlier?: Uint32Array): Summary {
     const v = order[i]!, fresh = isNew(v);
     older[i] = isNamed[i] && !fresh ? i : i === 1 ? 0 : older[idom[i]!]!;
     if (!fresh) continue;
-    const o = older[i]!;
-    const key = o === 0 ? `(no named owner) › ${classOf(g, v)}` : `${label(o)} › ${pathFrom(order[o]!, v, PATH_EDGES, '')}`;
+    // Without an older one (inside a new instance that nothing named dominates), the nearest one.
+    const o = older[i] || owner[i]!;
+    const key = o === 0 ? `(no named owner) › ${classOf(g, v)}` : `${label(o)} › ${o === i ? '(the instance)' : pathFrom(order[o]!, v, PATH_EDGES, '')}`;
     const entry = added.get(key) ?? { count: 0, size: 0, classes: new Map<string, number>() };
     entry.count++;
     entry.size += g.self[v]!;
