@@ -42,3 +42,12 @@ test('a transport that cannot say what it holds keeps the old 1 MiB', () => {
   const peer = { up: { total: 0 }, sendBudget: 0, conn: {} } as unknown as Peer;
   assert.equal(sendAllowance(peer, 0), 1024 * 1024);
 });
+
+test('a connection that has drained nothing yet may queue 32 KiB, not a quarter of a MiB', () => {
+  // Eight first slots on a 32 KB/s uplink queued 2 MiB before any was measured: a minute of the
+  // link, with the node's requests and HAVEs behind it (swarm lab, slow scenario).
+  const l = link(32_000);
+  assert.equal(sendAllowance(l.peer, 0), 32 * 1024);
+  l.write(32 * 1024);
+  assert.ok(sendAllowance(l.peer, 50) <= 0, 'nothing more before some of it drained');
+});

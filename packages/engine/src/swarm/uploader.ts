@@ -23,7 +23,12 @@ const BLOCKS_PER_TURN = 64;
  */
 const SEND_QUEUE_MS = 500;
 const MIN_SEND_BUDGET = 32 * 1024;
-const FIRST_SEND_BUDGET = 256 * 1024;
+/** Before a connection has drained anything to measure: small, as libtorrent's send buffer starts at
+ *  its low watermark. 256 KiB on each of the 8 first slots was 2 MiB queued on the lab's 32 KB/s
+ *  uplink: its requests and HAVEs waited a minute behind blocks, so the finished peers, unchoking it,
+ *  heard nothing from it (slow scenario: its completion 129-134 s -> 102-105 s). A fast link doubles
+ *  it every 100 ms it empties: 1 MiB within half a second (perf-check unchanged). */
+const FIRST_SEND_BUDGET = 32 * 1024;
 const MAX_SEND_BUDGET = 1024 * 1024;
 /** Waiting on a connection that is over its budget: rechecked after this long at most. */
 const MAX_SEND_WAIT_MS = 250;
