@@ -26,13 +26,18 @@ export function boundFetch(localAddress: string | undefined, lookup?: LookupFunc
         url = new URL(location, url);
         continue;
       }
-      const status = res.statusCode ?? 500;
-      const body = status === 204 || status === 304 ? null : (Readable.toWeb(res) as unknown as ReadableStream<Uint8Array>);
-      if (!body) res.resume();
-      const answer: TrackerResponse = { ok: status >= 200 && status < 300, status, body };
-      return answer;
+      return trackerResponse(res);
     }
   };
+}
+
+/** A node:http answer as a tracker fetch's: its status, and its body streamed (none for 204/304,
+ *  which is drained so the socket goes back to the pool). The URL guard's tracker fetch uses it too. */
+export function trackerResponse(res: IncomingMessage): TrackerResponse {
+  const status = res.statusCode ?? 500;
+  const body = status === 204 || status === 304 ? null : (Readable.toWeb(res) as unknown as ReadableStream<Uint8Array>);
+  if (!body) res.resume();
+  return { ok: status >= 200 && status < 300, status, body };
 }
 
 function get(url: URL, localAddress: string | undefined, lookup: LookupFunction | undefined, signal: AbortSignal): Promise<IncomingMessage> {

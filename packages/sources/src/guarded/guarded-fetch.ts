@@ -2,7 +2,8 @@
 // and pinned, an FTP host resolved, checked and dialled by that address.
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
-import type { TrackerFetch, TrackerResponse } from '@cascade/engine';
+import type { TrackerFetch } from '@cascade/engine';
+import { trackerResponse } from '@cascade/engine/bound-fetch';
 import { openRangeSource, type RangeSource } from '../ranges/range-source.ts';
 import { ftpRangeRead, ftpSize } from '../ranges/ftp.ts';
 import { guardedRequest, MAX_REDIRECTS } from './fetch-capped.ts';
@@ -44,12 +45,7 @@ export function guardedFetch(allowPrivate: PrivateAllowance, localAddress?: stri
  *  classes, whose first use loads Node's undici (~0.1 CPU-s at a node's first announce). */
 export function guardedTrackerFetch(allowPrivate: PrivateAllowance, localAddress?: string, family?: 4 | 6): TrackerFetch {
   return async (input, init) => {
-    const res = await guardedHops(new URL(input), allowPrivate, init.signal, {}, 'GET', localAddress, family);
-    const status = res.statusCode!;
-    const bodyless = status === 204 || status === 304;
-    if (bodyless) res.resume();
-    const answer: TrackerResponse = { ok: status >= 200 && status < 300, status, body: bodyless ? null : (Readable.toWeb(res) as unknown as ReadableStream<Uint8Array>) };
-    return answer;
+    return trackerResponse(await guardedHops(new URL(input), allowPrivate, init.signal, {}, 'GET', localAddress, family));
   };
 }
 
