@@ -34,7 +34,7 @@ export async function tempDir(t: TestContext | undefined, prefix = 'cascade-inte
   if (t) {
     t.after(async () => {
       // Processes still writing into the dir would race the removal.
-      await killAll();
+      await killAll(t);
       await rm(dir, { recursive: true, force: true, maxRetries: 3 });
     });
   }

@@ -208,15 +208,20 @@ export async function stop(proc: JsonProc, graceMs = 2000): Promise<void> {
   clearTimeout(t);
 }
 
-/** Kills every process this module spawned that is still running. */
-export async function killAll(): Promise<void> {
-  const procs = [...live];
+/** The test each tracked process belongs to. */
+const ownerOf = new WeakMap<JsonProc, TestContext>();
+
+/** Kills every process this module spawned that is still running; given a test, only those it
+ *  tracked and those no test tracked, so tests running side by side leave each other's alone. */
+export async function killAll(t?: TestContext): Promise<void> {
+  const procs = [...live].filter((p) => t === undefined || ownerOf.get(p) === undefined || ownerOf.get(p) === t);
   for (const p of procs) kill(p, 'SIGKILL');
   await Promise.all(procs.map((p) => p.exited));
 }
 
 /** Kill `proc` when the test finishes (pass or fail). */
 export function track<T extends JsonProc>(t: TestContext, proc: T): T {
+  ownerOf.set(proc, t);
   t.after(() => stop(proc, 1000));
   return proc;
 }

@@ -14,7 +14,7 @@
 // status line every second ("Progress: …" while downloading, "Verifying local files …",
 // "Seeding, uploading to …" once complete), separated by "\r", not "\n".
 
-import { after, test, type TestContext } from 'node:test';
+import { after, suite, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -117,7 +117,9 @@ async function startTransmission(t: TestContext, torrent: string, downloadDir: s
     ...(opts.verify ? ['--verify'] : []),
     torrent,
   ];
-  const proc = track(t, spawnJson('transmission-cli', 'transmission-cli', args, { cwd: configDir }));
+  // Through stdbuf -o0: to a pipe, transmission-cli's stdio buffers its status lines 4 KiB at a time
+  // (~10 s of them), so "Seeding" was seen up to 10 s after it was printed.
+  const proc = track(t, spawnJson('transmission-cli', 'stdbuf', ['-o0', 'transmission-cli', ...args], { cwd: configDir }));
   proc.child.stdin!.end();
   // spawnJson only splits stdout on "\n"; transmission-cli's status lines end in "\r".
   let pending = '';
@@ -189,94 +191,99 @@ async function startSeeding(t: TestContext, torrent: string, src: string, opts: 
   }
 }
 
-test('transmission downloads from cascade seed, which dials it after finding it through @cascade/tracker', { timeout: 90_000 }, async (t) => {
-  requireClient('cascade');
-  requireTransmission();
-  const tracker = await startTracker({ host: '127.0.0.1', httpPort: 0, udpPort: 0, interval: 5 });
-  t.after(() => tracker.close());
+// The four transfers at once: each spends most of its time in Transmission's own 10-second rechoke
+// pulse (it sets interest and unchokes only then), not in work, and each has its own
+// transmission-cli, ports and download dir (the trackerless ones share only the read-only fixture).
+suite('transmission-cli interop', { concurrency: true }, () => {
+  test('transmission downloads from cascade seed, which dials it after finding it through @cascade/tracker', { timeout: 90_000 }, async (t) => {
+    requireClient('cascade');
+    requireTransmission();
+    const tracker = await startTracker({ host: '127.0.0.1', httpPort: 0, udpPort: 0, interval: 5 });
+    t.after(() => tracker.close());
 
-  const root = await tempDir(t);
-  const src = join(root, 'src');
-  await makeRandomFiles(join(src, NAME), SPEC);
-  const torrent = join(root, 'transmission.torrent');
-  const created = await cascadeCreate(t, join(src, NAME), torrent, [
-    '--announce',
-    tracker.httpAnnounceUrl,
-    '--piece-length',
-    String(PIECE_LENGTH),
-  ]);
+    const root = await tempDir(t);
+    const src = join(root, 'src');
+    await makeRandomFiles(join(src, NAME), SPEC);
+    const torrent = join(root, 'transmission.torrent');
+    const created = await cascadeCreate(t, join(src, NAME), torrent, [
+      '--announce',
+      tracker.httpAnnounceUrl,
+      '--piece-length',
+      String(PIECE_LENGTH),
+    ]);
 
-  // Transmission first: it will not dial a 127.0.0.1 seeder, so it must already be in the swarm
-  // (as a leecher with its listening port) when the seeder asks the tracker for peers.
-  const out = join(root, 'out');
-  const trx = await startTransmission(t, torrent, out);
-  await until('transmission to announce itself to the tracker', 20_000, () => tracker.swarm(created.infoHash).incomplete >= 1, trx.describe);
+    // Transmission first: it will not dial a 127.0.0.1 seeder, so it must already be in the swarm
+    // (as a leecher with its listening port) when the seeder asks the tracker for peers.
+    const out = join(root, 'out');
+    const trx = await startTransmission(t, torrent, out);
+    await until('transmission to announce itself to the tracker', 20_000, () => tracker.swarm(created.infoHash).incomplete >= 1, trx.describe);
 
-  const seeder = await startCascadeSeed(t, torrent, src);
-  await until('transmission to finish downloading ("Seeding" status)', 60_000, () => seeding(trx) || trx.proc.exit !== undefined, () =>
-    `${trx.describe()}\n\n${describeProc(seeder.proc)}`,
-  );
-  assert.ok(seeding(trx), `transmission-cli exited before it completed:\n${trx.describe()}\n\n${describeProc(seeder.proc)}`);
+    const seeder = await startCascadeSeed(t, torrent, src);
+    await until('transmission to finish downloading ("Seeding" status)', 60_000, () => seeding(trx) || trx.proc.exit !== undefined, () =>
+      `${trx.describe()}\n\n${describeProc(seeder.proc)}`,
+    );
+    assert.ok(seeding(trx), `transmission-cli exited before it completed:\n${trx.describe()}\n\n${describeProc(seeder.proc)}`);
 
-  // SIGINT is transmission-cli's clean shutdown (flushes its write cache; SIGTERM just kills it).
-  trx.proc.child.kill('SIGINT');
-  await until('transmission-cli to exit after SIGINT', 15_000, () => trx.proc.exit !== undefined, trx.describe);
-  await compareTrees(join(src, NAME), join(out, NAME));
-});
-
-test('cascade download --peer fetches from a transmission seeder (transmission verifies existing data, accepts the incoming connection)', { timeout: 90_000 }, async (t) => {
-  requireClient('cascade');
-  const { root, src, torrent, infoHash } = await trackerlessFixture(t);
-  const trx = await startSeeding(t, torrent, src, { verify: true });
-
-  const out = join(root, 'out');
-  const { proc, exit } = await cascade(t, 'download', [torrent, '-o', out, '--peer', `127.0.0.1:${trx.port}`, '--timeout', '60'], {
-    timeoutMs: 70_000,
+    // SIGINT is transmission-cli's clean shutdown (flushes its write cache; SIGTERM just kills it).
+    trx.proc.child.kill('SIGINT');
+    await until('transmission-cli to exit after SIGINT', 15_000, () => trx.proc.exit !== undefined, trx.describe);
+    await compareTrees(join(src, NAME), join(out, NAME));
   });
-  try {
-    const done = assertCascadeDone(proc, exit, infoHash);
+
+  test('cascade download --peer fetches from a transmission seeder (transmission verifies existing data, accepts the incoming connection)', { timeout: 90_000 }, async (t) => {
+    requireClient('cascade');
+    const { root, src, torrent, infoHash } = await trackerlessFixture(t);
+    const trx = await startSeeding(t, torrent, src, { verify: true });
+
+    const out = join(root, 'out');
+    const { proc, exit } = await cascade(t, 'download', [torrent, '-o', out, '--peer', `127.0.0.1:${trx.port}`, '--timeout', '60'], {
+      timeoutMs: 70_000,
+    });
+    try {
+      const done = assertCascadeDone(proc, exit, infoHash);
+      const total = Object.values(SPEC).reduce((a, b) => a + b, 0);
+      assert.ok(Number(done.downloaded) >= total, `done.downloaded=${done.downloaded} < ${total}: the data did not come from transmission`);
+    } catch (err) {
+      (err as Error).message += `\n\n${trx.describe()}`;
+      throw err;
+    }
+    await compareTrees(join(src, NAME), join(out, NAME));
+    await stop(trx.proc, 2000);
+  });
+
+  test('a Cascade session downloads from a transmission seeder over uTP (BEP 29)', { timeout: 90_000 }, async (t) => {
+    const { root, src, torrent } = await trackerlessFixture(t);
+    const trx = await startSeeding(t, torrent, src, { verify: true, utp: true });
+    // The engine itself, so that the bytes can be counted by transport: uTP is tried first (even to a
+    // local peer, with utp 'first') and Transmission answers it, so nothing should come over TCP.
+    const session = await Session.create({ host: '127.0.0.1', dht: false, webrtc: false, utp: 'first' });
+    t.after(() => session.close());
+    const out = join(root, 'out');
+    const h = await session.add(await readFile(torrent), { savePath: out, peers: [`127.0.0.1:${trx.port}`] });
+    await until('the download over uTP', 60_000, () => h.stats().state === 'seeding', () => `${JSON.stringify(h.stats())}\n${trx.describe()}`);
     const total = Object.values(SPEC).reduce((a, b) => a + b, 0);
-    assert.ok(Number(done.downloaded) >= total, `done.downloaded=${done.downloaded} < ${total}: the data did not come from transmission`);
-  } catch (err) {
-    (err as Error).message += `\n\n${trx.describe()}`;
-    throw err;
-  }
-  await compareTrees(join(src, NAME), join(out, NAME));
-  await stop(trx.proc, 2000);
-});
+    const c = session.counters();
+    assert.ok(c.bytesReceived.utp >= total && c.bytesReceived.tcp === 0, `bytes by transport: ${JSON.stringify(c.bytesReceived)}`);
+    await compareTrees(join(src, NAME), join(out, NAME));
+    await stop(trx.proc, 2000);
+  });
 
-test('a Cascade session downloads from a transmission seeder over uTP (BEP 29)', { timeout: 90_000 }, async (t) => {
-  const { root, src, torrent } = await trackerlessFixture(t);
-  const trx = await startSeeding(t, torrent, src, { verify: true, utp: true });
-  // The engine itself, so that the bytes can be counted by transport: uTP is tried first (even to a
-  // local peer, with utp 'first') and Transmission answers it, so nothing should come over TCP.
-  const session = await Session.create({ host: '127.0.0.1', dht: false, webrtc: false, utp: 'first' });
-  t.after(() => session.close());
-  const out = join(root, 'out');
-  const h = await session.add(await readFile(torrent), { savePath: out, peers: [`127.0.0.1:${trx.port}`] });
-  await until('the download over uTP', 60_000, () => h.stats().state === 'seeding', () => `${JSON.stringify(h.stats())}\n${trx.describe()}`);
-  const total = Object.values(SPEC).reduce((a, b) => a + b, 0);
-  const c = session.counters();
-  assert.ok(c.bytesReceived.utp >= total && c.bytesReceived.tcp === 0, `bytes by transport: ${JSON.stringify(c.bytesReceived)}`);
-  await compareTrees(join(src, NAME), join(out, NAME));
-  await stop(trx.proc, 2000);
-});
-
-test('transmission downloads from a Cascade seeder over uTP (BEP 29): Cascade dials it over uTP alone', { timeout: 90_000 }, async (t) => {
-  const { root, src, torrent } = await trackerlessFixture(t);
-  // Transmission 3.00 never dials a 127.0.0.1 peer but accepts one: the Cascade seeder dials it, and
-  // with utp 'only' it dials over uTP alone (transmission-cli cannot turn its TCP off).
-  const out = join(root, 'out');
-  const trx = await startTransmission(t, torrent, out, { utp: true });
-  const session = await Session.create({ host: '127.0.0.1', dht: false, webrtc: false, utp: 'only' });
-  t.after(() => session.close());
-  const h = await session.add(await readFile(torrent), { savePath: src, peers: [`127.0.0.1:${trx.port}`] });
-  await until('transmission to finish downloading ("Seeding" status)', 60_000, () => seeding(trx) || trx.proc.exit !== undefined, () => `${JSON.stringify(h.stats())}\n${trx.describe()}`);
-  assert.ok(seeding(trx), `transmission-cli exited before it completed:\n${trx.describe()}`);
-  const total = Object.values(SPEC).reduce((a, b) => a + b, 0);
-  const sent = session.counters().bytesSent;
-  assert.ok(sent.utp >= total && sent.tcp === 0, `bytes by transport: ${JSON.stringify(sent)}`);
-  trx.proc.child.kill('SIGINT');
-  await until('transmission-cli to exit after SIGINT', 15_000, () => trx.proc.exit !== undefined, trx.describe);
-  await compareTrees(join(src, NAME), join(out, NAME));
+  test('transmission downloads from a Cascade seeder over uTP (BEP 29): Cascade dials it over uTP alone', { timeout: 90_000 }, async (t) => {
+    const { root, src, torrent } = await trackerlessFixture(t);
+    // Transmission 3.00 never dials a 127.0.0.1 peer but accepts one: the Cascade seeder dials it, and
+    // with utp 'only' it dials over uTP alone (transmission-cli cannot turn its TCP off).
+    const out = join(root, 'out');
+    const trx = await startTransmission(t, torrent, out, { utp: true });
+    const session = await Session.create({ host: '127.0.0.1', dht: false, webrtc: false, utp: 'only' });
+    t.after(() => session.close());
+    const h = await session.add(await readFile(torrent), { savePath: src, peers: [`127.0.0.1:${trx.port}`] });
+    await until('transmission to finish downloading ("Seeding" status)', 60_000, () => seeding(trx) || trx.proc.exit !== undefined, () => `${JSON.stringify(h.stats())}\n${trx.describe()}`);
+    assert.ok(seeding(trx), `transmission-cli exited before it completed:\n${trx.describe()}`);
+    const total = Object.values(SPEC).reduce((a, b) => a + b, 0);
+    const sent = session.counters().bytesSent;
+    assert.ok(sent.utp >= total && sent.tcp === 0, `bytes by transport: ${JSON.stringify(sent)}`);
+    trx.proc.child.kill('SIGINT');
+    await until('transmission-cli to exit after SIGINT', 15_000, () => trx.proc.exit !== undefined, trx.describe);
+    await compareTrees(join(src, NAME), join(out, NAME));
+  });
 });
