@@ -81,9 +81,16 @@ export function missingPackages(env: NodeJS.ProcessEnv = process.env, list = SYS
 export function runsCleanlyAsync(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
   return new Promise((resolve) => {
     try {
-      const child = spawn(cmd, args, { stdio: 'ignore', env, timeout: 30_000 });
-      child.once('error', () => resolve(false));
-      child.once('close', (code) => resolve(code === 0));
+      const child = spawn(cmd, args, { stdio: 'ignore', env });
+      // Our own timer, not spawn's `timeout`: that one is not cleared when the binary fails to
+      // start (EACCES: a file that is not executable), and held the process 30 s after its answer.
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        resolve(ok);
+      };
+      child.once('error', () => done(false));
+      child.once('close', (code) => done(code === 0));
     } catch {
       resolve(false); // some failures throw at once rather than emit (ELOOP: a binary bound over itself)
     }
