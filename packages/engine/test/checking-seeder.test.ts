@@ -10,6 +10,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Session, createTorrent, type ResumeData, type ResumeStore, type TorrentHandle } from '../index.ts';
 import { startRawSeeder } from './raw-peer.ts';
+import { clock } from '../src/clock.ts';
 
 async function setup(t: { after: (fn: () => unknown) => void }, size: number) {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'cascade-checking-'));
@@ -79,9 +80,20 @@ test('a downloader lets go of a peer that offers nothing and dials it again late
   const seeder = await startRawSeeder({ infoHash: metainfo.infoHash, payload, pieceLength: metainfo.pieceLength, corrupt: () => false, silentConnections: 1 });
   const leecher = await Session.create({ host: '127.0.0.1', dht: false });
   t.after(() => Promise.all([seeder.close(), leecher.close()]));
+  // The engine's clock is moved on instead of waited out: past the 20 s a peer may offer nothing
+  // once the silent connection is up, then past the 5 s before its address is dialled again.
+  const real = clock.now;
+  let ahead = 0;
+  clock.now = () => real() + ahead;
+  t.after(() => (clock.now = real));
   const l = await leecher.add(torrent, { savePath: path.join(root, 'out'), peers: [`127.0.0.1:${seeder.port}`] });
   const closed: string[] = [];
-  l.on('peer-closed', (e: { reason: string }) => closed.push(e.reason));
+  l.on('peer-closed', (e: { reason: string }) => {
+    closed.push(e.reason);
+    ahead += 6_000;
+  });
+  await until('the silent connection', () => l.stats().peers > 0);
+  ahead += 21_000;
   await done(l, 60_000);
   assert.ok(closed.some((r) => /nothing to trade/.test(r)), `closed for: ${closed.join(', ')}`);
   assert.ok((await fs.readFile(path.join(root, 'out', 'data.bin'))).equals(payload));
