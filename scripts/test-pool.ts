@@ -47,7 +47,7 @@ export interface PoolOptions {
 
 /** cpuMs: the CPU of every process the file started, from its cgroup (undefined without one);
  *  left: how many of them still ran when the file's process ended. */
-export interface FileResult { file: string; status: number; tap: string; wallMs: number; cpuMs?: number; left?: number }
+export interface FileResult { file: string; status: number; tap: string; wallMs: number; startedAt: number; cpuMs?: number; left?: number }
 
 /** What an unknown file (new since the durations were taken) is assumed to cost. */
 const UNKNOWN: FileCost = { wallMs: 20_000, cpuMs: 12_000 };
@@ -142,7 +142,7 @@ export function runPool(files: string[], o: PoolOptions): Promise<FileResult[]> 
         const cpu = spent ? `, ${(spent.cpuMs / 1000).toFixed(1)} CPU-s${spent.left > 0 ? `, left ${spent.left} process(es) running` : ''}` : '';
         print(`\n▶ ${relative(process.cwd(), file)} (${(wallMs / 1000).toFixed(1)} s${cpu}${status === 0 ? '' : `, exit ${status}`})\n`);
         print(Buffer.concat(out));
-        results.push({ file, status, tap, wallMs, ...(spent ? { cpuMs: spent.cpuMs, left: spent.left } : {}) });
+        results.push({ file, status, tap, wallMs, startedAt: started, ...(spent ? { cpuMs: spent.cpuMs, left: spent.left } : {}) });
         running.delete(file);
         fill();
       };
@@ -342,4 +342,20 @@ export function tapCounts(taps: string[]): Record<string, number> {
     }
   }
   return sum;
+}
+
+/** How full the pool kept the machine: files running at once (time-weighted mean, and the time with
+ *  fewer than two), from each file's start and wall time. */
+export function occupancy(results: FileResult[]): { meanFiles: number; underTwoMs: number; spanMs: number } {
+  const edges = results.flatMap((r) => [[r.startedAt, 1], [r.startedAt + r.wallMs, -1]] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let running = 0, area = 0, underTwoMs = 0;
+  for (let i = 0; i < edges.length; i++) {
+    running += edges[i]![1];
+    const next = edges[i + 1]?.[0];
+    if (next === undefined) break;
+    area += running * (next - edges[i]![0]);
+    if (running < 2) underTwoMs += next - edges[i]![0];
+  }
+  const spanMs = edges.length > 0 ? edges.at(-1)![0] - edges[0]![0] : 0;
+  return { meanFiles: spanMs > 0 ? area / spanMs : 0, underTwoMs, spanMs };
 }

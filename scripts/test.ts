@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, globSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { isBrowserFile, readCosts, runPool, tapCounts, type FileResult } from './test-pool.ts';
+import { isBrowserFile, occupancy, readCosts, runPool, tapCounts, type FileResult } from './test-pool.ts';
 import { missingPackagesAsync } from './system-packages.ts';
 import { installLlm } from './install-llm.ts';
 import { ALL_TESTS, changedFiles, testFilesUnder, testsForChange } from './changed-tests.ts';
@@ -141,8 +141,10 @@ async function runAll(list: string[]): Promise<number> {
       });
     };
     console.log(`${list.length} test files, up to ${MAX_FILES} at once within ${CPU_BUDGET} cores by their last figures`);
+    const busyBefore = cpuTimes();
     const results = await pool(list, 'run', MAX_FILES);
     noteCpu(results);
+    printOccupancy(results, busyBefore);
     failedFiles.push(...results.filter((r) => r.status !== 0));
     printCounts(results);
     const failed = results.filter((r) => r.status !== 0).map((r) => r.file);
@@ -159,6 +161,25 @@ async function runAll(list: string[]): Promise<number> {
   } finally {
     if (ns) spawnSync('ip', ['netns', 'del', ns], { stdio: 'inherit' });
   }
+}
+
+/** The machine's CPU ticks so far: [busy, total] over every core (/proc/stat), undefined elsewhere. */
+function cpuTimes(): [number, number] | undefined {
+  if (!existsSync('/proc/stat')) return undefined;
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  return [total - f[3]! - (f[4] ?? 0), total];
+}
+
+/** Whether the run was limited by the machine or by how many files the pool let run: files at once,
+ *  and how busy the cores were (everything on the machine, this run's files and anything else). */
+function printOccupancy(results: FileResult[], before: [number, number] | undefined): void {
+  const o = occupancy(results);
+  const after = cpuTimes();
+  const cores = availableParallelism();
+  const busy = before && after && after[1] > before[1] ? (after[0] - before[0]) / (after[1] - before[1]) : undefined;
+  console.log(`\npool: ${o.meanFiles.toFixed(1)} files at once on average over ${(o.spanMs / 1000).toFixed(0)} s, fewer than two for ${(o.underTwoMs / 1000).toFixed(0)} s;` +
+    (busy === undefined ? '' : ` the machine's ${cores} cores ${(busy * 100).toFixed(0)}% busy (${(busy * cores).toFixed(2)} cores)`));
 }
 
 function noteCpu(results: FileResult[]): void {
