@@ -1,7 +1,11 @@
-// The node's chain (issue 13): started after the node listens, in the background, so a slow or
-// missing chain never holds the node up. Its state is what /api/health, `cascade health` and the
-// Network page show: starting, running (chain id, block, contracts, account, balances), off, or
-// the error that stopped it.
+// The node's chain (issue 13), started in the background so a slow or missing chain never holds the
+// node up: at once (start: an external chain, the chain verbs, a one-shot `seed` or `download` once
+// the node is quiet) or at its first need (startWhenNeeded: `serve`'s embedded dev chain, issue 64):
+// whatever uses it, i.e. its status (/api/health, `cascade health`), ready() (register, verify,
+// rewards, claims, the market) and need() (the automatic claim). Receipts are signed and checked
+// without it (terms). Its state is what /api/health, `cascade health` and the Network page show:
+// starting (also the first answer of a chain left to its first need: that read starts it), running
+// (chain id, block, contracts, account, balances), off, or the error that stopped it.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChainStatus, NodeChain, TorrentMetadata } from '@cascade/chain';
@@ -39,7 +43,13 @@ export class ChainService {
   readonly #config: ChainConfig;
   #blocksDir = '';
   #did = '';
-  started: Promise<void> = Promise.resolve();
+  /** The start's run, once it began. */
+  #run: Promise<void> = Promise.resolve();
+  /** Resolved once a start has ended (running or failed), whenever it began, or the service closed. */
+  readonly #settled = Promise.withResolvers<void>();
+  #begun = false;
+  /** startWhenNeeded's arguments until the first need starts the chain with them. */
+  #whenNeeded: Parameters<ChainService['start']> | undefined;
   #terms: Promise<ReceiptSigner | undefined> | undefined;
 
   readonly #ipfsApi: string | undefined;
@@ -47,17 +57,26 @@ export class ChainService {
   constructor(config: ChainConfig, opts: { ipfsApi?: string } = {}) {
     this.#config = config;
     this.#ipfsApi = opts.ipfsApi;
+    if (config === false) this.#settled.resolve();
   }
 
-  /** Starts the chain in the background (see started). A chain that does not start is logged with
-   *  what stopped it (`failure`), for a log that says it its own way. */
+  /** Resolves once the chain's start has ended (it runs, or failed: see chain), whenever it began
+   *  (a chain left to its first need may never start: then when the service closes). Starts nothing. */
+  get started(): Promise<void> {
+    return this.#settled.promise;
+  }
+
+  /** Starts the chain in the background (see started); once (a later call does nothing). A chain
+   *  that does not start is logged with what stopped it (`failure`), for a log that says it its own way. */
   start(stateDir: string, identity: { ethSecret: Uint8Array; did: string }, log: (line: string, failure?: unknown) => void): void {
     const config = this.#config;
     const ethSecret = identity.ethSecret;
     this.#did = identity.did;
     this.#blocksDir = join(stateDir, 'chain', 'blocks');
-    if (config === false) return;
-    this.started = (async () => {
+    this.#whenNeeded = undefined;
+    if (config === false || this.#begun || this.#closed) return;
+    this.#begun = true;
+    this.#run = (async () => {
       try {
         // Loaded here: viem and the artifacts are only paid for by nodes that run a chain.
         const { NodeChain } = await import('@cascade/chain');
@@ -76,10 +95,36 @@ export class ChainService {
         log(`chain: not started: ${this.#error}`, err);
       }
     })();
+    void this.#run.then(this.#settled.resolve);
+  }
+
+  /** As start, but the chain starts at its first need (see the header): a node that never uses it
+   *  never loads viem nor spawns anvil. Its metadata blocks (blockBytes) are readable meanwhile. */
+  startWhenNeeded(stateDir: string, identity: { ethSecret: Uint8Array; did: string }, log: (line: string, failure?: unknown) => void): void {
+    this.#did = identity.did;
+    this.#blocksDir = join(stateDir, 'chain', 'blocks');
+    if (this.#config === false || this.#begun) return;
+    this.#whenNeeded = [stateDir, identity, log];
+  }
+
+  /** A chain left to its first need starts now. Resolves once its start has ended (started). */
+  need(): Promise<void> {
+    const args = this.#whenNeeded;
+    if (args) this.start(...args);
+    return this.started;
   }
 
   get chain(): NodeChain | undefined {
     return this.#chain;
+  }
+
+  /** Whether the embedded chain saved in `stateDir` has market listings (no viem, no anvil:
+   *  embeddedMarketListed); false for an external chain or none. */
+  async marketListed(stateDir: string): Promise<boolean> {
+    const config = this.#config;
+    if (config === false || config.rpcUrl) return false;
+    const { embeddedMarketListed } = await import('@cascade/chain/embedded');
+    return embeddedMarketListed(stateDir);
   }
 
   /**
@@ -96,6 +141,7 @@ export class ChainService {
 
   async status(): Promise<ChainHealth> {
     if (this.#config === false) return { state: 'off' };
+    void this.need();
     if (this.#error !== undefined) return { state: 'error', error: this.#error };
     const chain = this.#chain;
     if (!chain) return { state: 'starting' };
@@ -112,7 +158,8 @@ export class ChainService {
 
   /** The running chain, or an error that says why there is none. */
   async ready(): Promise<NodeChain> {
-    await this.started;
+    void this.need();
+    await this.#run;
     if (this.#chain) return this.#chain;
     throw new NodeError('failed', this.#config === false ? 'this node runs without a chain (--no-chain)' : `the chain is not running: ${this.#error ?? 'starting'}`, { cause: this.#failure });
   }
@@ -186,7 +233,9 @@ export class ChainService {
 
   async close(): Promise<void> {
     this.#closed = true;
-    await this.started;
+    this.#whenNeeded = undefined;
+    await this.#run;
+    this.#settled.resolve();
     await this.#chain?.close();
   }
 }

@@ -14,6 +14,11 @@ export interface NodeRewards {
   handlers: RpcHandlers;
   /** Starts the chain in the background (ChainService.start); once. */
   start(log: (line: string, failure?: unknown) => void): void;
+  /** Leaves the chain to start at its first need (ChainService.startWhenNeeded): its status, a
+   *  verb that uses it, the automatic claim. start() still starts it at once. */
+  startWhenNeeded(log: (line: string, failure?: unknown) => void): void;
+  /** Whether the embedded chain's saved state has market listings (ChainService.marketListed). */
+  marketListed(): Promise<boolean>;
   /** Loads what signing and checking receipts take (and works out their terms) now, so the first
    *  receipt does not stall a transfer that is under way by then. */
   preload(): Promise<void>;
@@ -31,34 +36,34 @@ export function attachRewards(node: RewardsNode, config: ChainConfig, terms?: Re
   const stateDir = node.db.stateDir;
   const chain = new ChainService(config, opts);
   const store = new ReceiptStore(node.db, (err) => node.out.note(`receipts: ${errorMessage(err)}`));
-  const running = Promise.withResolvers<void>();
   const source = {
     get chain() {
       return chain.chain;
     },
     terms: () => chain.terms(stateDir, nodeIdentity(node.db)),
-    whenRunning: () => running.promise,
+    // The automatic claim: a chain left to its first need starts for it; a one-shot's waits for
+    // its own start (chain-attach), and every wait ends when the node closes.
+    whenRunning: () => chain.need(),
   };
   const receipts = new ReceiptExchange(store, node.identified, source, node.out, terms);
   const unfollow = receipts.follow(node);
   const handlers = chainRpc(chain, registryHost(node), receipts);
   node.control?.extend(handlers);
-  let started = false;
   return {
     chain,
     receipts,
     handlers,
     start(log) {
-      if (started) return;
-      started = true;
       chain.start(stateDir, nodeIdentity(node.db), log);
-      void chain.started.then(running.resolve);
     },
+    startWhenNeeded(log) {
+      chain.startWhenNeeded(stateDir, nodeIdentity(node.db), log);
+    },
+    marketListed: () => chain.marketListed(stateDir),
     async preload() {
       await source.terms().catch(() => {});
     },
     async close() {
-      running.resolve();
       receipts.close();
       await chain.close();
       // Its first read (and the old file's copy) ends before the state closes.

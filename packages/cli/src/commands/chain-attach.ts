@@ -1,4 +1,5 @@
-// The chain and seeding receipts for the one-shot `seed` and `download` (serve attaches its own).
+// The chain and seeding receipts for the one-shot `seed` and `download` (serve attaches its own, and
+// starts its embedded chain at its first need: http/src/app/server.ts).
 // An external chain (--chain-rpc) starts at once. The embedded dev chain is needed only once a
 // Cascade peer proves an identity (receipts are only ever exchanged with those), and even then not
 // to sign or check receipts, which name its chain id and pool known beforehand (ChainService.terms):

@@ -17,7 +17,8 @@ const IDLE_POLL_MS = 60_000;
 
 export interface NodeMarket {
   rpc: Record<string, Handler>;
-  /** Starts the watchers once the chain runs with a market contract. */
+  /** Starts the watchers once the chain runs with a market contract (whenever it starts: `serve`'s
+   *  embedded chain starts at its first need, or at once when its market has listings). */
   start(): void;
   /** The assistant's view of the market: this node's orders, or why there is no market (none: no chain). */
   assistantView(): Promise<MarketView | undefined>;

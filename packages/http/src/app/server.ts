@@ -360,7 +360,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const rewards = attachRewards(node, opts.chain ?? {}, opts.receipts, opts.ipfsApi ? { ipfsApi: opts.ipfsApi } : {});
     cleanups.push(() => rewards.close());
     // The market (issue 62): its RPCs now, @cascade/market loaded when first used or once the chain
-    // runs with a market contract (its watchers deliver this node's sales and open its purchases).
+    // runs with a market contract, whenever it starts (its watchers deliver this node's sales and
+    // open its purchases).
     const market = wireMarket(node, rewards.chain, (e) => {
       live?.poke();
       if (e) live?.market(e);
@@ -452,7 +453,16 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     }
     httpPort = (app.server.address() as AddressInfo).port;
     const describe = opts.describeFailure ?? ((err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0]!);
-    rewards.start((line, failure) => log.note(failure === undefined ? line : `chain: not started: ${describe(failure)}`));
+    const chainLog = (line: string, failure?: unknown) => log.note(failure === undefined ? line : `chain: not started: ${describe(failure)}`);
+    // An external chain starts now, in the background. The embedded dev chain (viem loaded, anvil
+    // spawned: ~0.5 CPU-s, ~28 MB here and ~26 MB in anvil) starts at its first need (issue 64; ChainService's header says
+    // which), or now when its saved state has market listings: the market's watchers deliver this
+    // node's sales and open its purchases from the start.
+    if (opts.chain && opts.chain.rpcUrl) rewards.start(chainLog);
+    else {
+      rewards.startWhenNeeded(chainLog);
+      void rewards.marketListed().then((listed) => listed && rewards.start(chainLog));
+    }
     market.start();
 
     const ready = loadLibrary(node, log)
