@@ -1,6 +1,6 @@
 // The node's chain (issue 13), started in the background so a slow or missing chain never holds the
-// node up: at once (start: an external chain, the chain verbs, a one-shot `seed` or `download` once
-// the node is quiet) or at its first need (startWhenNeeded: `serve`'s embedded dev chain, issue 64):
+// node up: at once (start: an external chain, the chain verbs) or at its first need (startWhenNeeded:
+// the embedded dev chain of `serve`, issue 64, and of the one-shot `seed` and `download`, issue 60):
 // whatever uses it, i.e. its status (/api/health, `cascade health`), ready() (register, verify,
 // rewards, claims, the market) and need() (the automatic claim). Receipts are signed and checked
 // without it (terms). Its state is what /api/health, `cascade health` and the Network page show:

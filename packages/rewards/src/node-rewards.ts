@@ -41,8 +41,8 @@ export function attachRewards(node: RewardsNode, config: ChainConfig, terms?: Re
       return chain.chain;
     },
     terms: () => chain.terms(stateDir, nodeIdentity(node.db)),
-    // The automatic claim: a chain left to its first need starts for it; a one-shot's waits for
-    // its own start (chain-attach), and every wait ends when the node closes.
+    // The automatic claim: a chain left to its first need starts for it; every wait ends when the
+    // node closes.
     whenRunning: () => chain.need(),
   };
   const receipts = new ReceiptExchange(store, node.identified, source, node.out, terms);

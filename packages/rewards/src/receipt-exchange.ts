@@ -346,7 +346,7 @@ export class ReceiptExchange {
     this.#announcedSteps = steps;
     if (this.#autoClaim !== undefined && unclaimed >= this.#autoClaim && !this.#claiming) {
       if (!this.#chain.chain) {
-        // The embedded chain of a one-shot seed starts once the transfers are over (chain-attach).
+        // An embedded chain left to its first need starts for this claim (ChainService.need).
         if (!this.#claimWhenRunning) {
           this.#claimWhenRunning = true;
           void this.#chain.whenRunning().then(() => {

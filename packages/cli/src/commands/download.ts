@@ -137,9 +137,8 @@ export async function downloadCommand(inv: Invocation, out: Output): Promise<num
     throw err;
   });
   void node.fatal.then((reason) => stop.failWith(reason));
-  // The embedded chain waits for the download (chain-attach.ts); a one-shot download never starts it.
-  const downloaded = Promise.withResolvers<void>();
-  const chain = chainFor(node, o, out, downloaded.promise);
+  // The embedded chain starts only when something needs it (chain-attach.ts): never for a transfer.
+  const chain = chainFor(node, o, out);
   let ticker: NodeJS.Timeout | undefined;
   const display = out.interactive ? new ProgressDisplay(out.stdout) : undefined;
   const cleanups: (() => void)[] = [];
@@ -236,7 +235,6 @@ export async function downloadCommand(inv: Invocation, out: Output): Promise<num
     }
     // The receipts for the last pieces, to the seeders that sent them, before the connections close.
     await chain?.receipts.flush(3000);
-    downloaded.resolve();
     if (o.seed) {
       out.event('seeding', { infoHash: t.infoHashHex });
       out.say('seeding; Ctrl-C to stop');
