@@ -32,6 +32,89 @@ export interface FileCid {
 }
 
 const NONE: ReadonlyMap<number, string> = new Map();
+
+/** A loaded torrent's ids by file index, in index order: its files' content ids and their UnixFS
+ *  CIDs. Two arrays each instead of a Map (a Map of one entry is some 230 bytes: 10,000 loaded
+ *  torrents held two), and one entry per torrent instead of one in each of two Maps. */
+interface Loaded {
+  readonly cids: ReadonlyMap<number, string>;
+  readonly unixfs: ReadonlyMap<number, string>;
+}
+
+const NOTHING: Loaded = { cids: NONE, unixfs: NONE };
+
+/** Ids by file index as two arrays (no index array when they are files 0 … n-1; a single file's
+ *  id alone), read as a Map. */
+class IdsByIndex implements ReadonlyMap<number, string> {
+  readonly #indices: readonly number[] | undefined;
+  readonly #list: readonly string[] | string;
+
+  private constructor(indices: readonly number[] | undefined, ids: readonly string[]) {
+    this.#indices = indices;
+    this.#list = indices === undefined && ids.length === 1 ? ids[0]! : ids;
+  }
+
+  /** The entries in index order; `same`, when it holds exactly these, is returned instead (a
+   *  one-chunk file's UnixFS CID is its content id), and otherwise lends its strings to equal ids. */
+  static of(entries: Iterable<readonly [number, string]>, same?: ReadonlyMap<number, string>): ReadonlyMap<number, string> {
+    const sorted = [...entries].sort((a, b) => a[0] - b[0]);
+    if (sorted.length === 0) return NONE;
+    if (same?.size === sorted.length && sorted.every(([i, id]) => same.get(i) === id)) return same;
+    const dense = sorted.every(([i], k) => i === k);
+    const ids = sorted.map(([i, id]) => (same?.get(i) === id ? same.get(i)! : id));
+    return new IdsByIndex(dense ? undefined : sorted.map(([i]) => i), ids);
+  }
+
+  get #ids(): readonly string[] {
+    return typeof this.#list === 'string' ? [this.#list] : this.#list;
+  }
+
+  get size(): number {
+    return typeof this.#list === 'string' ? 1 : this.#list.length;
+  }
+
+  #at(index: number): number {
+    if (this.#indices === undefined) return Number.isInteger(index) && index >= 0 && index < this.size ? index : -1;
+    return this.#indices.indexOf(index);
+  }
+
+  get(index: number): string | undefined {
+    const at = this.#at(index);
+    return at < 0 ? undefined : typeof this.#list === 'string' ? this.#list : this.#list[at];
+  }
+
+  has(index: number): boolean {
+    return this.#at(index) >= 0;
+  }
+
+  *keys(): MapIterator<number> {
+    for (let k = 0; k < this.size; k++) yield this.#indices?.[k] ?? k;
+  }
+
+  values(): MapIterator<string> {
+    return this.#ids.values();
+  }
+
+  *entries(): MapIterator<[number, string]> {
+    const ids = this.#ids;
+    for (let k = 0; k < ids.length; k++) yield [this.#indices?.[k] ?? k, ids[k]!];
+  }
+
+  [Symbol.iterator](): MapIterator<[number, string]> {
+    return this.entries();
+  }
+
+  forEach(fn: (value: string, key: number, map: ReadonlyMap<number, string>) => void, thisArg?: unknown): void {
+    for (const [k, v] of this.entries()) fn.call(thisArg, v, k, this);
+  }
+}
+
+/** What a torrent's rows (or a set()) leave in the view: nothing loaded shares one empty entry. */
+function loaded(cids: Iterable<readonly [number, string]>, unixfs: Iterable<readonly [number, string]>): Loaded {
+  const c = IdsByIndex.of(cids), u = IdsByIndex.of(unixfs, c);
+  return c === NONE && u === NONE ? NOTHING : { cids: c, unixfs: u };
+}
+
 /** The file_index of a torrent's folder's row; those of its other nodes' rows are below it. */
 export const DIR = -1;
 const INNER = -2;
@@ -40,10 +123,9 @@ export class FileCids {
   readonly #store: Store;
   /** Whose blames these are ('' = a single node). */
   readonly #memberId: string;
-  /** Loaded torrents' content ids by file index. */
-  readonly #view = new Map<string, Map<number, string>>();
-  /** Loaded torrents' UnixFS CIDs by file index (files hashed before schema 25 have none yet). */
-  readonly #unixfs = new Map<string, Map<number, string>>();
+  /** Loaded torrents' content ids and UnixFS CIDs by file index (files hashed before schema 25
+   *  have no UnixFS CID yet). */
+  readonly #view = new Map<string, Loaded>();
   /** Loaded torrents' folders' UnixFS CIDs (multi-file torrents whose files all have theirs). */
   readonly #dirs = new Map<string, string>();
   /** Loads under way, so a set() that lands meanwhile is not overwritten by an older read. */
@@ -73,42 +155,44 @@ export class FileCids {
     const view = new Map(files.map((r) => [Number(r.file_index), r.cid]));
     const unixfs = new Map(files.flatMap((r) => (r.unixfs ? [[Number(r.file_index), r.unixfs] as const] : [])));
     // A set() that resolved during the read holds ids the read may not have seen: keep them.
-    for (const [i, c] of this.#view.get(infoHash) ?? []) view.set(i, c);
-    for (const [i, c] of this.#unixfs.get(infoHash) ?? []) unixfs.set(i, c);
-    this.#view.set(infoHash, view);
-    this.#unixfs.set(infoHash, unixfs);
+    const before = this.#view.get(infoHash);
+    for (const [i, c] of before?.cids ?? []) view.set(i, c);
+    for (const [i, c] of before?.unixfs ?? []) unixfs.set(i, c);
+    this.#view.set(infoHash, loaded(view, unixfs));
   }
 
   /** Every stored torrent's content ids into the view: for search with no node running. */
   async loadAll(): Promise<void> {
     const rows = await this.#store.values('SELECT info_hash, file_index, cid, unixfs FROM file_cids ORDER BY info_hash, file_index');
+    const all = new Map<string, { cids: Map<number, string>; unixfs: Map<number, string> }>();
     for (const [ih, index, cid, unixfs] of rows as [string, number, string, string | null][]) {
       if (Number(index) === DIR) this.#dirs.set(ih, cid);
       if (Number(index) < 0) continue;
-      let view = this.#view.get(ih);
-      if (!view) this.#view.set(ih, (view = new Map()));
-      view.set(Number(index), cid);
-      let u = this.#unixfs.get(ih);
-      if (!u) this.#unixfs.set(ih, (u = new Map()));
-      if (unixfs) u.set(Number(index), unixfs);
+      let view = all.get(ih);
+      if (!view) {
+        const before = this.#view.get(ih);
+        all.set(ih, (view = { cids: new Map(before?.cids), unixfs: new Map(before?.unixfs) }));
+      }
+      view.cids.set(Number(index), cid);
+      if (unixfs) view.unixfs.set(Number(index), unixfs);
     }
+    for (const [ih, view] of all) this.#view.set(ih, loaded(view.cids, view.unixfs));
   }
 
   /** The torrent left the node: its view goes (the Store's rows go with the library record). */
   forget(infoHash: string): void {
     this.#view.delete(infoHash);
-    this.#unixfs.delete(infoHash);
     this.#dirs.delete(infoHash);
   }
 
   /** The content ids known for a loaded torrent's files, by file index (in index order). */
   of(infoHash: string): ReadonlyMap<number, string> {
-    return this.#view.get(infoHash) ?? NONE;
+    return this.#view.get(infoHash)?.cids ?? NONE;
   }
 
   /** The UnixFS CIDs known for a loaded torrent's files, by file index (in index order). */
   unixfsOf(infoHash: string): ReadonlyMap<number, string> {
-    return this.#unixfs.get(infoHash) ?? NONE;
+    return this.#view.get(infoHash)?.unixfs ?? NONE;
   }
 
   /** A loaded torrent's folder's UnixFS CID, once its files all have theirs. */
@@ -153,15 +237,15 @@ export class FileCids {
     });
     // Removed while its files were hashed: no row was written, and no view is kept for it.
     if (stored === 0) return;
-    const view = new Map(this.#view.get(infoHash));
+    const before = this.#view.get(infoHash);
+    const view = new Map(before?.cids);
     for (const f of files) view.set(f.index, f.cid);
-    this.#view.set(infoHash, new Map([...view].sort((a, b) => a[0] - b[0])));
-    const unixfs = new Map(this.#unixfs.get(infoHash));
+    const unixfs = new Map(before?.unixfs);
     for (const f of files) {
       if (f.unixfs) unixfs.set(f.index, f.unixfs);
       else unixfs.delete(f.index);
     }
-    this.#unixfs.set(infoHash, new Map([...unixfs].sort((a, b) => a[0] - b[0])));
+    this.#view.set(infoHash, loaded(view, unixfs));
   }
 
   /** The torrents (and file indices, DIR for a torrent's folder) holding a content id, SHA-256 or

@@ -13,9 +13,10 @@ const MAX_LASTING = 64;
 let chunk: ArrayBuffer | undefined;
 let used = CHUNK;
 
-/** `n` zero bytes, from a shared chunk when small. */
-export function lastingBytes(n: number): Uint8Array {
-  if (n === 0 || n > MAX_LASTING) return new Uint8Array(n);
+/** `n` zero bytes, from a shared chunk when small (`max`: up to how many bytes; a caller whose
+ *  arrays are made once and kept, as a small torrent's info dict, may allow larger ones). */
+export function lastingBytes(n: number, max = MAX_LASTING): Uint8Array {
+  if (n === 0 || n > Math.min(max, CHUNK / 8)) return new Uint8Array(n);
   // 8-byte steps keep every view aligned (a Float64Array or BigUint64Array over one stays legal).
   const size = (n + 7) & ~7;
   if (used + size > CHUNK) {
@@ -28,8 +29,8 @@ export function lastingBytes(n: number): Uint8Array {
 }
 
 /** A copy of `src`, from a shared chunk when small. */
-export function lastingCopy(src: Uint8Array): Uint8Array {
-  const out = lastingBytes(src.length);
+export function lastingCopy(src: Uint8Array, max = MAX_LASTING): Uint8Array {
+  const out = lastingBytes(src.length, max);
   out.set(src);
   return out;
 }

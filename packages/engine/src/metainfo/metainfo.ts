@@ -49,6 +49,10 @@ export type OuterFields = Partial<Pick<Metainfo, 'announce' | 'urlList' | 'comme
 // A plain copy: the Metainfo must not pin the caller's (possibly huge) buffer, and Buffer#slice
 // would return a view rather than a copy.
 const copy = (b: Uint8Array): Uint8Array => new Uint8Array(b);
+/** The info dict's copy the Metainfo keeps: a small one (a torrent of a few pieces) from a shared
+ *  chunk, as its infohash is; a buffer of its own cost ~300 bytes beside ~150 (issue 64). */
+const keep = (b: Uint8Array): Uint8Array => lastingCopy(b, MAX_KEPT_CHUNKED);
+const MAX_KEPT_CHUNKED = 512;
 const NO_LISTS = Object.freeze([]) as unknown as never[];
 
 const decodeOrFail = (buf: Uint8Array, opts: DecodeOptions) => bencoded(() => decode(buf, opts));
@@ -81,7 +85,7 @@ function parseTorrentBytes(buf: Uint8Array, limits: TorrentLimits): Metainfo {
   const { value, span, spans } = decodeOrFail(buf, { spanOf: 'info', shape: TORRENT_SHAPE, allowTrailing: true, ...decodeLimits(limits) });
   if (!isDict(value)) return fail('top level is not a dictionary');
   if (!isDict(value['info']) || !span) return fail('missing info dictionary');
-  const infoBytes = copy(buf.subarray(span.start, span.end));
+  const infoBytes = keep(buf.subarray(span.start, span.end));
   const files = spans['info.files'];
   const outer = parseOuter(value, buf, spans);
   const layers = spans['piece layers'];
@@ -104,7 +108,7 @@ export function parseInfoDict(infoBytes: Uint8Array, outer: OuterFields = {}, li
   if (!isDict(value)) return fail('info is not a dictionary');
   const files = spans['files'];
   const tree = spans['file tree'];
-  const kept = copy(infoBytes);
+  const kept = keep(infoBytes);
   return buildMetainfo(value, { kept, source: infoBytes }, outer, files && { buf: infoBytes, span: files }, limits, tree && { buf: kept, span: tree });
 }
 

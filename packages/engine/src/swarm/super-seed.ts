@@ -113,3 +113,7 @@ export class SuperSeedSwitch {
     this.seeder?.forget(peer);
   }
 }
+
+/** The switch of every torrent that never turned super-seeding on: off, and never set (a torrent
+ *  makes a switch of its own the first time it turns it on). */
+export const SUPER_SEED_OFF: SuperSeedSwitch = new SuperSeedSwitch();

@@ -27,6 +27,7 @@ import { checkV2, hasV1, hasV2 } from '../pieces/torrent-v2.ts';
 import type { TransportCounts } from '../api.ts';
 import { clock } from '../clock.ts';
 import { SeedSuggester } from '../swarm/seed-suggest.ts';
+import { SUPER_SEED_OFF, SuperSeedSwitch } from '../swarm/super-seed.ts';
 
 /** Two seeds have nothing to trade, but an extension's last messages (the Cascade receipt for the
  *  final piece, which follows its HAVE) may still be on the way: their connection closes after this. */
@@ -460,6 +461,10 @@ export abstract class TorrentPieces extends TorrentSwarm {
   }
 
   setSuperSeeding(on: boolean): void {
+    if (this.superSeed === SUPER_SEED_OFF) {
+      if (!on) return;
+      this.superSeed = new SuperSeedSwitch();
+    }
     if (!this.superSeed.set(on)) return;
     this.opts.superSeeding = on;
     // Off: peers shown a piece or two now hear of everything (a HAVE twice is harmless).

@@ -23,7 +23,7 @@ import { PexSender } from '../swarm/pex.ts';
 import type { Picker } from '../swarm/picker.ts';
 import { ADVERTISED_REQQ, expireRequests, shrinkQueue } from '../swarm/pipeline.ts';
 import { EtaEstimator, SpeedMeter } from '../swarm/speed.ts';
-import { SuperSeedSwitch } from '../swarm/super-seed.ts';
+import { SUPER_SEED_OFF, SuperSeedSwitch } from '../swarm/super-seed.ts';
 import type { SeedSuggester } from '../swarm/seed-suggest.ts';
 import type { TorrentContext } from '../session/torrent-context.ts';
 import { addressKey, parseAddress, type Metainfo, type PeerAddress } from '../types.ts';
@@ -62,7 +62,9 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
   protected running = false;
   protected closed = false;
   protected ticks = 0;
-  protected readonly superSeed = new SuperSeedSwitch();
+  /** One shared switch, off, until super-seeding is first switched on (setSuperSeeding): 10,000
+   *  seeds held one each. */
+  protected superSeed = SUPER_SEED_OFF;
   /** Made at the first unchoke or request while seeding (torrent-pieces.ts suggester()). */
   protected seedSuggester: SeedSuggester | undefined;
   private abort: AbortController | undefined;
@@ -85,7 +87,7 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
     this.ctx = ctx;
     this.opts = opts;
     this.infoHashHex = infoHashHex;
-    this.superSeed.on = opts.superSeeding === true;
+    if (opts.superSeeding === true) (this.superSeed = new SuperSeedSwitch()).on = true;
   }
 
   // The data path's part (torrent.ts).

@@ -121,6 +121,7 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
   /** The torrents followed, and their events fanned out to the node's listeners. */
   readonly #feed: TorrentFeed;
   #stopping: Promise<void> | undefined;
+  #trackers: string[] = [];
   /** The lease on a shared database (PostgreSQL: state/database-lease.ts), given back at stop. */
   lease: { release(): Promise<void> } | undefined;
   /** Torrents' data in a bucket (issue 61: startNode's `storage`); undefined: all on the disk. */
@@ -285,7 +286,9 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
     // they would name the exit's machine, and in-process they would list this node.
     const own = opts.privateDiscovery ? [] : this.ownTrackers();
     const ownSet = new Set(this.ownTrackers());
-    const trackers = [...new Set([...this.announceUrls().filter((u) => !opts.privateDiscovery || !ownSet.has(u)), ...own])];
+    const list = [...new Set([...this.announceUrls().filter((u) => !opts.privateDiscovery || !ownSet.has(u)), ...own])];
+    // The last add's list when equal (frozen): 10,000 torrents each held a copy of the same few URLs.
+    const trackers = list.join('\n') === this.#trackers.join('\n') ? this.#trackers : (this.#trackers = Object.freeze(list) as string[]);
     const engineOpts = { ...opts, ...(queued ? { paused: true } : {}), ...(trackers.length > 0 ? { trackers } : {}) };
     const t = await this.session.add(source, engineOpts);
     // Acknowledged only once stored (issue 42): the add resolves after the Store took it. One the

@@ -80,7 +80,7 @@ export class ResumeRecords {
   fill(rows: Iterable<unknown[]>): void {
     if (this.#view) return;
     const view = new Map<string, Have>();
-    for (const [ih, have] of rows) view.set(ih as string, entry(lastingCopy(have as Uint8Array)));
+    for (const [ih, have] of rows) view.set(ih as string, entry(have as Uint8Array, lastingCopy));
     for (const [ih, p] of this.#batch.pending) {
       if (p.data) view.set(ih, entry(p.data.have));
       else view.delete(ih);
@@ -116,7 +116,7 @@ export class ResumeRecords {
     const infoBytes = data.infoBytes ?? before?.data?.infoBytes;
     this.#batch.pending.set(infoHash, { data: infoBytes ? { ...data, infoBytes } : data, replace: before ? before.data === null || before.replace : false });
     // A small bitfield is copied into a shared chunk: one buffer each cost ~300 bytes (issue 64).
-    this.#view?.set(infoHash, entry(data.have.length <= 64 ? lastingCopy(data.have) : data.have));
+    this.#view?.set(infoHash, entry(data.have, (h) => (h.length <= 64 ? lastingCopy(h) : h)));
     return this.#batch.schedule();
   }
 
@@ -172,6 +172,25 @@ export class ResumeRecords {
 }
 
 
-function entry(have: Uint8Array): Have {
-  return { have, verified: countBits(have) };
+/** `keep` makes the copy the view holds (a bitfield the caller may still change). */
+function entry(have: Uint8Array, keep: (have: Uint8Array) => Uint8Array = (h) => h): Have {
+  const verified = countBits(have);
+  return prefixEntry(have, verified) ?? { have: keep(have), verified };
+}
+
+/** Entries whose bitfield is pieces 0 … verified-1 (a complete torrent's, or an empty one), one for
+ *  each length and count: 10,000 seeds held an entry and a view each for the same byte or two. */
+const prefixes = new Map<number, Have>();
+
+function prefixEntry(have: Uint8Array, verified: number): Have | undefined {
+  if (have.length === 0 || have.length > 64) return undefined;
+  const full = verified >> 3, rest = verified & 7;
+  for (let i = 0; i < have.length; i++) {
+    const want = i < full ? 0xff : i === full && rest > 0 ? (0xff << (8 - rest)) & 0xff : 0;
+    if (have[i] !== want) return undefined;
+  }
+  const key = have.length * 1024 + verified;
+  let e = prefixes.get(key);
+  if (!e) prefixes.set(key, (e = { have: lastingCopy(have), verified }));
+  return e;
 }
