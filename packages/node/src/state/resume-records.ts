@@ -71,16 +71,17 @@ export class ResumeRecords {
     return this.#view !== undefined;
   }
 
-  /** Reads every record's bitfield from the Store (at start). */
-  async load(): Promise<void> {
-    this.fill(await this.#store.values('SELECT info_hash, have FROM resume WHERE member_id = ?', [this.#memberId]));
+  /** Reads every record's bitfield from the Store (at start); `key`: the string to key a record by
+   *  (the library record's own: one copy of each infohash, not one more read from the Store). */
+  async load(key?: (infoHash: string) => string): Promise<void> {
+    this.fill(await this.#store.values('SELECT info_hash, have FROM resume WHERE member_id = ?', [this.#memberId]), key);
   }
 
   /** The bitfields as read ([infohash, have] rows); what was saved or removed meanwhile stays. */
-  fill(rows: Iterable<unknown[]>): void {
+  fill(rows: Iterable<unknown[]>, key: (infoHash: string) => string = (ih) => ih): void {
     if (this.#view) return;
     const view = new Map<string, Have>();
-    for (const [ih, have] of rows) view.set(ih as string, entry(have as Uint8Array, lastingCopy));
+    for (const [ih, have] of rows) view.set(key(ih as string), entry(have as Uint8Array, lastingCopy));
     for (const [ih, p] of this.#batch.pending) {
       if (p.data) view.set(ih, entry(p.data.have));
       else view.delete(ih);

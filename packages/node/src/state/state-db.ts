@@ -115,7 +115,7 @@ export class StateDB {
   async #load(): Promise<void> {
     const identity = await loadNodeKey(this.store, this.memberId);
     const records = await TorrentRecords.load(this.store, this.memberId);
-    await this.resume.load();
+    await this.resume.load((ih) => records.get(ih)?.infoHash ?? ih);
     const identities = await IdentityRecords.load(this.store, this.memberId);
     this.#views = { identity, records, identities };
   }

@@ -70,9 +70,20 @@ const NO_WS_PEERS: WsPeer[] = [];
 /** Peers a WsPeerSet scans before it keeps an index. */
 const INDEX_FROM = 8;
 
+/** The set of every group's side that never had a peer (never added to: WsGroup.adding() makes one). */
+const NO_WS_SET = new WsPeerSet();
+
 class WsGroup {
-  readonly seeds = new WsPeerSet();
-  readonly leeches = new WsPeerSet();
+  /** Made at their first peer: a node's own swarms hold one seed each and no leecher (10,000 empty
+   *  sets of leechers were 0.4 MB). */
+  seeds = NO_WS_SET;
+  leeches = NO_WS_SET;
+
+  /** The side a peer is added to, made if it is still the shared empty one. */
+  adding(seed: boolean): WsPeerSet {
+    if (seed) return this.seeds === NO_WS_SET ? (this.seeds = new WsPeerSet()) : this.seeds;
+    return this.leeches === NO_WS_SET ? (this.leeches = new WsPeerSet()) : this.leeches;
+  }
 }
 
 export interface MemoryStoreOptions {
@@ -381,13 +392,13 @@ export class MemoryStore implements TrackerStore {
     let p = prev;
     if (!p) {
       p = { peerIdHex: a.peerIdHex, host: a.host, port: a.port, owner: a.owner, left: a.left, seenAt: a.pinned ? Infinity : now, uploaded: 0, downloaded: 0, slot: 0 };
-      (seed ? group.seeds : group.leeches).add(p);
+      group.adding(seed).add(p);
       this.peers++;
       this.wsPeers++;
       if (seed) this.seeders++;
     } else if ((p.left === 0) !== seed) {
       (seed ? group.leeches : group.seeds).remove(p);
-      (seed ? group.seeds : group.leeches).add(p);
+      group.adding(seed).add(p);
       this.seeders += seed ? 1 : -1;
     }
     p.host = a.host;
