@@ -64,6 +64,19 @@ export function punchAddress(p: Peer): string {
   return addressKey({ host: hostOf(p.key).replace(/^\[|\]$/g, ''), port: p.ext.port });
 }
 
+/**
+ * Where the connected peers listen (punchAddress), for the dialler to leave alone. One that dialled
+ * us over TCP came from an ephemeral port, but trackers and PEX name it by its listen port. Dialling
+ * that only met it again: a duplicate one end drops, and by the peer-id rule the end with the lower
+ * id retired the connection that was trading instead, its unchoke lost until the next rechoke
+ * (issue 60: ~35 such dials per downloader in a 16-peer swarm, again at each back-off).
+ */
+export function listenAddresses(peers: Iterable<Peer>): Set<string> {
+  const out = new Set<string>();
+  for (const p of peers) if (!p.outgoing && p.ext?.port) out.add(punchAddress(p));
+  return out;
+}
+
 /** BEP 11 flags for a peer we tell others of. */
 export function pexFlags(p: Peer): number {
   return (p.seed ? PEX_FLAG.seed : 0) | (p.conn.transport === 'utp' ? PEX_FLAG.utp : 0) | (p.ext?.m.ut_holepunch ? PEX_FLAG.holepunch : 0) | (p.outgoing ? PEX_FLAG.reachable : 0);

@@ -16,7 +16,7 @@ import { Candidates, type Candidate } from '../swarm/candidates.ts';
 import { Choker } from '../swarm/choker.ts';
 import { DiscoveryLog } from '../swarm/discovery-log.ts';
 import { ExtensionHub } from '../swarm/extensions.ts';
-import { Holepunch, RENDEZVOUS_AFTER_MS } from '../swarm/holepunch.ts';
+import { Holepunch, listenAddresses, RENDEZVOUS_AFTER_MS } from '../swarm/holepunch.ts';
 import { MetadataExchange } from '../swarm/metadata.ts';
 import { Peer, type PeerHost } from '../swarm/peer.ts';
 import { PexSender } from '../swarm/pex.ts';
@@ -307,9 +307,11 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
     if (this.closed || !this.running || this.state === 'paused' || this.state === 'error' || !this.candidates) return;
     if (this.picker?.done && this.peersByKey.size > 0) return; // seeding: let leechers come to us
     const now = clock.now();
+    let reached: Set<string> | undefined;
     for (const [key, c] of this.candidates.entries()) {
       if (this.peersByKey.size + (this.dialing?.size ?? 0) >= this.ctx.maxConnections || this.ctx.canConnect?.() === false) break;
       if (this.dialing?.has(key) || this.peersByKey.has(key) || c.nextTry > now) continue;
+      if ((reached ??= listenAddresses(this.peersByKey.values())).has(key)) continue;
       this.dialOne(key, c.addr, c.source, false, c);
     }
   }
