@@ -13,6 +13,7 @@ import { resolveDuplicates, resolveSymlinks } from './metainfo-paths.ts';
 import { checkPieceLayers, checkSortedKeys, checkV2PieceLength, encodePieceLayers, matchHybrid, parseFileTree, readPieceLayers, v2Layout, v2PieceCount } from './metainfo-v2.ts';
 import { sha1 } from '../hashing/sha1.ts';
 import { lastingCopy } from '../encoding/lasting-bytes.ts';
+import { sharedTiers } from '../discovery/shared-tiers.ts';
 import { sha256 } from '../hashing/sha256.ts';
 import type { FileEntry, Metainfo } from '../types.ts';
 
@@ -54,6 +55,16 @@ const copy = (b: Uint8Array): Uint8Array => new Uint8Array(b);
 const keep = (b: Uint8Array): Uint8Array => lastingCopy(b, MAX_KEPT_CHUNKED);
 const MAX_KEPT_CHUNKED = 512;
 const NO_LISTS = Object.freeze([]) as unknown as never[];
+/** `created by` names one of a few programs: one string for each, not one per torrent. */
+const programs = new Map<string, string>();
+const MAX_PROGRAMS = 256;
+function program(name: string | undefined): string | undefined {
+  if (name === undefined || name.length > 100) return name;
+  const had = programs.get(name);
+  if (had !== undefined) return had;
+  if (programs.size < MAX_PROGRAMS) programs.set(name, name);
+  return name;
+}
 
 const decodeOrFail = (buf: Uint8Array, opts: DecodeOptions) => bencoded(() => decode(buf, opts));
 
@@ -205,11 +216,13 @@ function commonFields(info: BDict, outer: OuterFields): Pick<Metainfo, 'private'
   const priv = info['private'];
   return {
     private: typeof priv === 'number' && priv !== 0,
-    // Shared empties (never changed: nothing mutates a Metainfo), not two arrays per torrent.
-    announce: outer.announce?.length ? outer.announce : NO_LISTS,
+    // Shared empties (never changed: nothing mutates a Metainfo), not two arrays per torrent; and
+    // one frozen copy of each tracker list, as the torrents hold theirs (a library's torrents from
+    // one tracker name the same few URLs).
+    announce: outer.announce?.length ? sharedTiers(outer.announce) : NO_LISTS,
     urlList: outer.urlList?.length ? outer.urlList : NO_LISTS,
     comment: outer.comment,
-    createdBy: outer.createdBy,
+    createdBy: program(outer.createdBy),
     creationDate: outer.creationDate,
   };
 }
