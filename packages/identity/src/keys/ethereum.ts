@@ -28,8 +28,12 @@ export function checksumAddress(address: string): Address {
 }
 
 export function addressOfPublicKey(pub: Uint8Array): Address {
-  const uncompressed = secp256k1.Point.fromBytes(pub).toBytes(false);
-  return checksumAddress('0x' + toHex(keccak_256(uncompressed.subarray(1)).subarray(12)));
+  return addressOfUncompressed(secp256k1.Point.fromBytes(pub).toBytes(false));
+}
+
+/** The address of a 65-byte 04 ‖ x ‖ y key known to be on the curve. */
+function addressOfUncompressed(pub: Uint8Array): Address {
+  return checksumAddress('0x' + toHex(keccak_256(pub.subarray(1)).subarray(12)));
 }
 
 export function addressFromSecret(secret: Uint8Array): Address {
@@ -65,6 +69,23 @@ export function signDigest(secret: Uint8Array, digest: Uint8Array): Hex {
   return ('0x' + toHex(sig.subarray(1)) + (27 + sig[0]!).toString(16)) as Hex;
 }
 
+/** Recovers the 65-byte uncompressed (04 ‖ x ‖ y) key of a recovery ‖ r ‖ s signature (recovery 0
+ *  or 1) of a 32-byte digest, or undefined when it has no key to give: this package then judges the
+ *  signature itself, so a faster recoverer changes what is accepted only if it returns a key this
+ *  package would not (the node's test compares them). */
+export type Secp256k1Recoverer = (signature: Uint8Array, digest: Uint8Array) => Uint8Array | undefined;
+
+let secp256k1Recover: Secp256k1Recoverer | undefined;
+
+/**
+ * Recovers signers with a faster secp256k1 from now on (a node: libsecp256k1, see node-identity.ts):
+ * this package's recovery costs 2-4 ms of the main thread in a node, for every Cascade peer's binding
+ * and every seeding receipt checked (issue 60).
+ */
+export function useSecp256k1Recoverer(recover: Secp256k1Recoverer): void {
+  secp256k1Recover = recover;
+}
+
 /** The address whose key made `signature` (r ‖ s ‖ v) of `digest`; undefined for a malformed one. */
 export function recoverDigestSigner(digest: Uint8Array, signature: string): Address | undefined {
   try {
@@ -74,6 +95,8 @@ export function recoverDigestSigner(digest: Uint8Array, signature: string): Addr
     const recovery = v >= 27 ? v - 27 : v;
     if (recovery !== 0 && recovery !== 1) return undefined;
     const sig = concat(Uint8Array.of(recovery), raw.subarray(0, 64));
+    const fast = digest.length === 32 ? secp256k1Recover?.(sig, digest) : undefined;
+    if (fast?.length === 65 && fast[0] === 4) return addressOfUncompressed(fast);
     return addressOfPublicKey(secp256k1.recoverPublicKey(sig, digest, { prehash: false }));
   } catch {
     return undefined;

@@ -5,6 +5,7 @@
 // HMAC-SHA256 over the secret and the digest (deterministic: the same signature as the package's,
 // checked by node-identity.test.ts), s = k⁻¹(z + r·d) mod n made low, and the recovery bit from R.
 import { createECDH, createHmac } from 'node:crypto';
+import { createRequire } from 'node:module';
 
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 const HALF_N = N >> 1n;
@@ -79,4 +80,54 @@ export function nativeSecp256k1Sign(digest: Uint8Array, secret: Uint8Array): Uin
     return out;
   }
   throw new Error('unreachable');
+}
+
+/** The part of the `secp256k1` package's libsecp256k1 binding used here (its own validation in front). */
+interface Libsecp256k1 {
+  ecdsaRecover(sig: Uint8Array, recid: number, msg32: Uint8Array, compressed: boolean): Uint8Array;
+}
+
+/** Loaded at the second recovery of a process, not at a node's start: loading costs ~15 ms of CPU
+ *  once (most of it libsecp256k1's context tables), more than the identity package's first recovery
+ *  (7-11 ms), so a download that meets one Cascade peer pays what it did before, and a swarm
+ *  (a recovery per peer's binding, one per receipt) 2-4 ms less per recovery from the second on.
+ *  null: no binding for this platform (prebuilt: linux-x64, darwin-arm64, win32-x64), the identity
+ *  package's JavaScript recovers instead. Its `bindings` entry, not the package's index, which
+ *  would quietly fall back to the `elliptic` package. */
+let libsecp256k1: Libsecp256k1 | null | undefined;
+let recoveriesAsked = 0;
+
+function binding(): Libsecp256k1 | null {
+  if (libsecp256k1 === undefined) {
+    try {
+      libsecp256k1 = createRequire(import.meta.url)('secp256k1/bindings') as Libsecp256k1;
+    } catch {
+      libsecp256k1 = null;
+    }
+  }
+  return libsecp256k1;
+}
+
+/** Whether recoveries go through libsecp256k1 in this process (loads it). */
+export function nativeSecp256k1Loaded(): boolean {
+  return binding() !== null;
+}
+
+/**
+ * The uncompressed key that made a recovery ‖ r ‖ s signature of a 32-byte digest, from
+ * libsecp256k1 (~0.07 ms; the identity package's JavaScript 2-4 ms in a node, issue 60; the first
+ * recovery of a process is left to the package, see above): the same key as the identity package's
+ * recovery, high s included (native-secp256k1.test.ts). Undefined for whatever libsecp256k1
+ * refuses, which the identity package then judges itself: a refusal costs what it did before, and
+ * the signatures a node refuses stay the package's.
+ */
+export function nativeSecp256k1Recover(signature: Uint8Array, digest: Uint8Array): Uint8Array | undefined {
+  if (++recoveriesAsked === 1 && libsecp256k1 === undefined) return undefined;
+  const lib = binding();
+  if (!lib || signature.length !== 65 || digest.length !== 32 || signature[0]! > 1) return undefined;
+  try {
+    return lib.ecdsaRecover(signature.subarray(1), signature[0]!, digest, false);
+  } catch {
+    return undefined;
+  }
 }

@@ -1,8 +1,8 @@
 // The node's own identity (@cascade/identity) rests on the Ed25519 key its state DB has kept since
 // the first start, so a node keeps its did and Ethereum account across restarts and upgrades.
 import { createECDH, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
-import { identityFromSigningSecret, useEd25519Signer, useEd25519Verifier, useSecp256k1Signer, type Identity, type PublicKeys } from '@cascade/identity';
-import { nativeSecp256k1Sign } from './native-secp256k1.ts';
+import { identityFromSigningSecret, useEd25519Signer, useEd25519Verifier, useSecp256k1Recoverer, useSecp256k1Signer, type Identity, type PublicKeys } from '@cascade/identity';
+import { nativeSecp256k1Recover, nativeSecp256k1Sign } from './native-secp256k1.ts';
 import type { StateDB } from '../state/state-db.ts';
 import type { Store } from '../state/store.ts';
 import { storeNodeKey } from '../state/node-key.ts';
@@ -50,11 +50,13 @@ export function nativeEd25519Verify(sig: Uint8Array, msg: Uint8Array, publicKey:
  *  records, chat) and secp256k1 (bindings, receipts); the identity package's own arithmetic costs
  *  ~60-70 ms per curve at its first use in a process. Ed25519 signatures OpenSSL accepts are
  *  accepted without that arithmetic (the hello and binding of every Cascade peer a download meets);
- *  the identity package still judges the ones it refuses. */
+ *  the identity package still judges the ones it refuses. The secp256k1 signers of bindings and
+ *  receipts are recovered by libsecp256k1 (OpenSSL cannot recover a key), same rule (issue 60). */
 export function useNativeSignatures(): void {
   useEd25519Signer(nativeEd25519Sign);
   useEd25519Verifier(nativeEd25519Verify);
   useSecp256k1Signer(nativeSecp256k1Sign);
+  useSecp256k1Recoverer(nativeSecp256k1Recover);
 }
 
 /** The identity's public keys from OpenSSL: microseconds, where the identity package's own curves
