@@ -48,7 +48,7 @@ export interface UdpClient {
   request(buf: Buffer, timeoutMs?: number): Promise<Buffer | undefined>;
   connect(): Promise<Buffer>;
   send(buf: Buffer): void;
-  /** Discards replies until none arrived for `quietMs` (their transaction ids into `tids`, if given). */
+  /** Discards replies until none arrived for `quietMs`, the first awaited up to 5 s (their transaction ids into `tids`, if given). */
   drain(quietMs?: number, tids?: number[]): Promise<number>;
   close(): void;
 }
@@ -84,6 +84,10 @@ export async function udpClient(port: number, host = '127.0.0.1'): Promise<UdpCl
       if (tids && msg.length >= 8) tids.push(msg.readUInt32BE(4));
     };
     s.on('message', count);
+    // The first reply may take longer than a quiet gap on a loaded machine (a burst sent, the
+    // tracker not scheduled yet): 0 replies after 300 ms was read as "none will come".
+    const firstBy = Date.now() + 5_000;
+    while (n === 0 && Date.now() < firstBy) await new Promise((r) => setTimeout(r, 20));
     let last = -1;
     while (last !== n) {
       last = n;
