@@ -43,7 +43,11 @@ test('one torrent, both kinds of peers at once: TCP to a seeder on an open host,
   const b = await s.lab.addHome({ nat: 'cone' });
   const seeders = [[open, join(tempDir(t), 'o')], [a, join(tempDir(t), 'a')]] as const;
   for (const [home, state] of seeders) {
-    const seeder = cascadeIn(s.lab, home.ns, ['seed', s.torrent, '--dir', s.dataDir, '--json', '--no-dht', '--port', '6881', '--state-dir', state]);
+    // The seeder behind the NAT over TCP alone: two cone NATs' uTP dials crossing at the right moment
+    // punch a direct path (as BEP 55 does on purpose), and a run of 29 Nov met it that way, not over
+    // WebRTC. A TCP dial through port-restricted filtering never gets in, so WebRTC is its one way.
+    const utp = home === a ? ['--no-utp'] : [];
+    const seeder = cascadeIn(s.lab, home.ns, ['seed', s.torrent, '--dir', s.dataDir, '--json', '--no-dht', '--port', '6881', ...utp, '--state-dir', state]);
     t.after(() => seeder.stop());
     await seeder.event((e) => e.event === 'seeding', 30_000, 'seeding');
     // Slow seeders, so the download lasts long enough to watch both at work, even on a machine
