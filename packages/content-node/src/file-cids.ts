@@ -74,8 +74,20 @@ class IdsByIndex implements ReadonlyMap<number, string> {
   }
 
   #at(index: number): number {
-    if (this.#indices === undefined) return Number.isInteger(index) && index >= 0 && index < this.size ? index : -1;
-    return this.#indices.indexOf(index);
+    const indices = this.#indices;
+    if (indices === undefined) return Number.isInteger(index) && index >= 0 && index < this.size ? index : -1;
+    // Sorted: a binary search, so reading every file's id of a torrent of many files (pad files
+    // between them leave the indices sparse) is not quadratic, as indexOf made it.
+    let lo = 0;
+    let hi = indices.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const at = indices[mid]!;
+      if (at === index) return mid;
+      if (at < index) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
   }
 
   get(index: number): string | undefined {
