@@ -28,17 +28,22 @@ export class Churn {
   readonly held = new Map<string, Held>();
   readonly stats: ChurnStats = { actions: {}, errors: [] };
   readonly #dirs: [string, string];
+  /** Where moves go, in turn: the two folders; in a cluster two relative paths, so that each holder
+   *  moves its own copy under its own download dir (one machine's absolute path is every member's
+   *  here, and two holders' copies would meet in it: 'already exists'). */
+  readonly #moveTo: [string, string];
 
   readonly node: SoakNode;
   readonly qb: QbSession;
   /** How many torrents the node holds: adds and removes keep it there. */
   readonly target: number;
 
-  constructor(node: SoakNode, qb: QbSession, root: string, target: number) {
+  constructor(node: SoakNode, qb: QbSession, root: string, target: number, opts: { movesPerMember?: boolean } = {}) {
     this.node = node;
     this.qb = qb;
     this.target = target;
     this.#dirs = [join(root, 'data-a'), join(root, 'data-b')];
+    this.#moveTo = opts.movesPerMember ? ['moved-a', 'moved-b'] : this.#dirs;
   }
 
   async setup(): Promise<void> {
@@ -130,7 +135,7 @@ export class Churn {
   }
 
   async #move(h: Held): Promise<void> {
-    const to = h.dir === this.#dirs[0] ? this.#dirs[1] : this.#dirs[0];
+    const to = h.dir === this.#moveTo[0] ? this.#moveTo[1] : this.#moveTo[0];
     await apiJson(this.node, `/api/torrents/${h.t.infoHash}`, { method: 'PATCH', body: JSON.stringify({ savePath: to }) });
     h.dir = to;
     this.#count('move');

@@ -98,7 +98,7 @@ export async function runClusterSoak(o: SoakOptions): Promise<SoakResult> {
     stores = await StoreSampler.open(database, redis.url);
     log(`PostgreSQL ${database.replace(/\/\/[^@]*@/, '//')}, Redis ${redis.url}`);
 
-    await run.prepare(roundRobin(members), members, members);
+    await run.prepare(roundRobin(members), members, members, { movesPerMember: true });
     return await run.finish();
   } finally {
     await cleanup();

@@ -99,10 +99,11 @@ export class SoakRun {
   }
 
   /** `front`: where the churn, the RSS feed, the feed and chat clients go; one API poller on each of
-   *  `pollNodes`; real peers for each of `peerNodes`, a transfer round with each in turn. */
-  async prepare(front: SoakNode, pollNodes: SoakNode[], peerNodes: SoakNode[]): Promise<Work> {
+   *  `pollNodes`; real peers for each of `peerNodes`, a transfer round with each in turn;
+   *  `movesPerMember`: moves to relative paths, each holder's under its own download dir. */
+  async prepare(front: SoakNode, pollNodes: SoakNode[], peerNodes: SoakNode[], opts: { movesPerMember?: boolean } = {}): Promise<Work> {
     const qb = (this.qb = new QbSession(front));
-    const churn = new Churn(front, qb, this.root, this.o.torrents);
+    const churn = new Churn(front, qb, this.root, this.o.torrents, opts);
     await churn.setup();
     let shown = 0;
     await churn.fill(4, (n) => {
