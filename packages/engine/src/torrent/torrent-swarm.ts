@@ -8,7 +8,7 @@
 import { fromHex, toHex } from '../encoding/hex.ts';
 import { Emitter } from '../events/emitter.ts';
 import type { AddTorrentOptions, TorrentState, TorrentStats } from '../api.ts';
-import { Bitfield } from '../pieces/bitfield.ts';
+import type { Bitfield } from '../pieces/bitfield.ts';
 import type { Connection } from '../platform.ts';
 import type { Scheduled } from '../session/scheduler.ts';
 import { crossedDrop, duplicateToDrop, longestUseless, type ConnectionSide } from '../swarm/admission.ts';
@@ -21,14 +21,14 @@ import { MetadataExchange } from '../swarm/metadata.ts';
 import { Peer, type PeerHost } from '../swarm/peer.ts';
 import { PexSender } from '../swarm/pex.ts';
 import type { Picker } from '../swarm/picker.ts';
-import { ADVERTISED_REQQ, expireRequests, shrinkQueue } from '../swarm/pipeline.ts';
+import { expireRequests, shrinkQueue } from '../swarm/pipeline.ts';
 import { EtaEstimator, SpeedMeter } from '../swarm/speed.ts';
 import { SUPER_SEED_OFF, SuperSeedSwitch } from '../swarm/super-seed.ts';
 import type { SeedSuggester } from '../swarm/seed-suggest.ts';
 import type { TorrentContext } from '../session/torrent-context.ts';
 import { addressKey, parseAddress, type Metainfo, type PeerAddress } from '../types.ts';
-import { encodeExtHandshake } from '../wire/extended.ts';
-import { addressFields, learnAddresses } from '../swarm/own-address.ts';
+import { learnAddresses } from '../swarm/own-address.ts';
+import { greet } from '../swarm/greeting.ts';
 import type { HashRequest } from '../wire/protocol.ts';
 import { clock } from '../clock.ts';
 
@@ -454,38 +454,18 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
     if (this.peersByKey.size >= this.ctx.maxConnections + 5 && !peer.outgoing && !this.evictFor(peer)) return peer.destroy('too many connections');
     this.addPeerEntry(peer.key, peer);
     this.discoveryLog.attempt(peer.address, peer.source, 'connected');
-    peer.conn.cork();
-    if (peer.extendedSupported) {
-      peer.sendExtended('handshake', encodeExtHandshake({
-        metadataSize: this.metainfo?.infoBytes.length,
-        port: this.ctx.port(),
-        client: this.ctx.client,
-        reqq: ADVERTISED_REQQ,
-        extensions: this.extensions.names(),
-        holepunch: this.ctx.canHolepunch?.() === true,
-        ...addressFields(peer.conn.remote, peer.conn.transport, this.ctx.ownAddresses),
-      }));
-    }
-    // While checking (or before metadata) we have nothing verified: say so now, and send HAVEs
-    // once the check ends (peerGotMetadata). Before that fix a peer that arrived during the check
-    // heard "have none" and nothing more, and waited forever.
-    // Super-seeding: "none" now, and the first pieces shown once its piece count is applied below.
     const superSeeder = this.superSeed.active(this.picker);
-    if (this.picker) peer.sendBitfield(superSeeder ? new Bitfield(this.picker.pieceCount) : this.picker.have);
-    else if (peer.fast) peer.sendBitfield(new Bitfield(0));
-    peer.haveAnnounced = !!this.picker;
-    // Interested with the bitfield, before we know what the peer has: most peers a download meets
-    // have something for it, and a seeder unchokes on interest. Its unchoke then comes back with its
-    // bitfield and our first requests go out at once, instead of a round trip later behind whatever
-    // both ends do between (issue 40: two Cascade peers sign and check their identity hellos there,
-    // which held a download's first request 10-30 ms). A peer with nothing for us hears
-    // not-interested once its bitfield or have_none says so (updateInterest, Peer.haveNone): only
-    // fast-extension peers, which always send one of them (BEP 6; a plain peer with nothing may
-    // send nothing, and would look interesting forever).
-    if (this.picker && !this.picker.done && peer.fast) peer.setInterested(true);
-    const dhtPort = this.dhtPort();
-    if (peer.dhtSupported && dhtPort !== undefined) peer.sendPort(dhtPort);
-    peer.conn.uncork();
+    greet(peer, {
+      metadataSize: this.metainfo?.infoBytes.length,
+      port: this.ctx.port(),
+      client: this.ctx.client,
+      extensions: this.extensions.names(),
+      holepunch: this.ctx.canHolepunch?.() === true,
+      ownAddresses: this.ctx.ownAddresses,
+      picker: this.picker,
+      superSeeder,
+      dhtPort: this.dhtPort(),
+    });
     if (this.metainfo) peer.applyPieceCount(this.metainfo.pieceCount);
     superSeeder?.refresh(peer);
   }
