@@ -371,11 +371,19 @@ export class ReceiptExchange {
     return this.#store.allHeld().filter((h) => h.chainId === t.chainId && h.pool.toLowerCase() === t.pool.toLowerCase());
   }
 
-  /** Reads what the pool paid for each held receipt, keeping it in the store. */
+  /**
+   * Reads what the pool has paid for each held receipt that it had not paid in full, keeping it in the
+   * store; returns every held receipt. One paid in full stays so: the pool's count never goes down,
+   * and a newer receipt from the same downloader says more than was paid (hold() forgets the count
+   * when the receipt names another seeder, chain or pool). Before, every held receipt was read at
+   * each `rewards` and twice at each claim (and each simulated), so their cost grew with the 30 days
+   * of receipts a node keeps (issue 63), one chain call each.
+   */
   async #refreshPaid(chain: NodeChain): Promise<HeldReceipt[]> {
     const { paidBytes } = await import('@cascade/chain');
     const held = this.#current();
     for (const h of held) {
+      if (h.paidBytes >= h.cumulativeBytes) continue;
       h.paidBytes = await paidBytes(chain, { infoHash: `0x${h.infoHash}`, seeder: h.seeder as `0x${string}`, downloader: h.downloader as `0x${string}` });
       await this.#store.setPaid(h.infoHash, h.downloader, h.paidBytes);
     }
@@ -407,7 +415,9 @@ export class ReceiptExchange {
     this.#claiming ??= (async () => {
       try {
         const { claimReceipts } = await import('@cascade/chain');
-        const held = await this.#refreshPaid(chain);
+        // Only what the pool has not paid in full: the others would each cost a simulated claim to
+        // be skipped as NothingNew.
+        const held = (await this.#refreshPaid(chain)).filter((h) => h.paidBytes < h.cumulativeBytes);
         const result = await claimReceipts(
           chain,
           held.map((h) => ({

@@ -112,13 +112,17 @@ export class ReceiptStore {
     await this.#store.run(
       `INSERT INTO receipts_held (member_id, info_hash, downloader, seeder, cumulative, expiry, chain_id, pool, signature, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (member_id, info_hash, downloader) DO UPDATE SET seeder = excluded.seeder, cumulative = excluded.cumulative, expiry = excluded.expiry,
-         chain_id = excluded.chain_id, pool = excluded.pool, signature = excluded.signature, received_at = excluded.received_at`,
+         chain_id = excluded.chain_id, pool = excluded.pool, signature = excluded.signature, received_at = excluded.received_at,
+         paid = CASE WHEN receipts_held.seeder = excluded.seeder AND receipts_held.chain_id = excluded.chain_id AND receipts_held.pool = excluded.pool THEN receipts_held.paid ELSE '0' END`,
       [this.#memberId, r.infoHash, r.downloader, r.seeder, r.cumulativeBytes.toString(), r.expiry.toString(), r.chainId.toString(), r.pool, r.signature, Date.now()],
     );
     const key = `${r.infoHash} ${r.downloader}`;
     if (Date.now() - this.#lastForget > FORGET_EVERY_MS) void this.forgetExpired().catch(() => {});
-    // The stored row keeps what was paid (the upsert leaves `paid` alone).
-    this.#held.set(key, { ...r, paidBytes: this.#held.get(key)?.paidBytes ?? 0n });
+    // The stored row keeps what was paid for the same (seeder, chain, pool): the pool's count is per
+    // seeder, and the claims skip a receipt paid in full without asking the chain again.
+    const before = this.#held.get(key);
+    const same = before && before.seeder === r.seeder && before.chainId === r.chainId && before.pool === r.pool;
+    this.#held.set(key, { ...r, paidBytes: same ? before.paidBytes : 0n });
   }
 
   /** What the pool has paid for this receipt's (torrent, seeder, downloader), as last read from it. */
