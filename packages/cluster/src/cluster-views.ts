@@ -28,7 +28,8 @@ export interface ViewedNode {
   readonly out: Pick<NodeLog, 'note'>;
   changed(): void;
   isTracked(infoHash: string): boolean;
-  removeMany(infoHashes: readonly string[], deleteData: boolean): Promise<Map<string, unknown>>;
+  /** ownCopy: this member's copy and rows only (the library's row and the others' are the remover's). */
+  removeMany(infoHashes: readonly string[], deleteData: boolean, ownCopy: boolean): Promise<Map<string, unknown>>;
 }
 
 /** How often the views are read again while the bus is down. */
@@ -50,6 +51,9 @@ export class ClusterViews {
   #closed = false;
   /** A poll's resync waits in line: the next poll adds none (a slow database is not piled on). */
   #pollWaiting = false;
+  /** Torrents removed through another member and added again here, their old copy dropped, while
+   *  that add runs: a late notice of the removal must not take the new copy (replaceRemoved). */
+  readonly #replacing = new Set<string>();
   /** Resyncs done (tests and the note read it). */
   resyncs = 0;
   /** The member's part as a holder, once it follows the node: loads what the coordinator placed
@@ -115,6 +119,7 @@ export class ClusterViews {
         const removed = { data: [] as string[], keep: [] as string[] };
         const placed: string[] = [];
         for (const ih of changed) {
+          if (this.#replacing.has(ih)) continue;
           const t = node.session.get(ih);
           if (!t) {
             // Placed here by the coordinator: this member takes it (its own copy).
@@ -133,11 +138,7 @@ export class ClusterViews {
             this.holdings?.renamed(ih);
           }
         }
-        for (const [list, deleteData] of [[removed.data, true], [removed.keep, false]] as const) {
-          for (const [ih, err] of list.length > 0 ? await node.removeMany(list, deleteData) : []) {
-            if (err) node.out.note(`cluster: stopping ${ih}, removed by another member, failed: ${errorMessage(err)}`);
-          }
-        }
+        for (const [list, deleteData] of [[removed.data, true], [removed.keep, false]] as const) await this.#dropRemoved(list, deleteData);
         if (placed.length > 0) void this.holdings?.take(placed);
         // A save path moved through another member: this member's copy moves too (holder-moves.ts).
         void this.holdings?.moves();
@@ -167,6 +168,42 @@ export class ClusterViews {
     }
     if (keys) for (const k of keys) this.#tell(table, k);
     else this.#tell(table, null);
+  }
+
+  /**
+   * This member's copies of torrents another member removed: stopped, their data deleted when the
+   * remover asked, this member's holder row (the tombstone) and resume record gone. Only its own:
+   * the library's row and the others' rows were the remover's to delete, and by now the torrent
+   * may be in the library again (added again through some member: a removal applied in full here
+   * deleted that new row and tombstoned its new copies, so an acknowledged add was lost: issue 63,
+   * bench/crash --cluster).
+   */
+  async #dropRemoved(list: readonly string[], deleteData: boolean): Promise<void> {
+    const node = this.#node;
+    for (const [ih, err] of list.length > 0 ? await node.removeMany(list, deleteData, true) : []) {
+      if (err) node.out.note(`cluster: stopping ${ih}, removed by another member, failed: ${errorMessage(err)}`);
+    }
+  }
+
+  /**
+   * A torrent this member runs is being added again here. When the library no longer has it
+   * (removed through another member, and this member has not dropped its copy yet) the add is a new
+   * one: the old copy goes first, in line with the changes being applied, and the returned release
+   * (called once the new add settled) lets the views see the torrent again; meanwhile a late notice
+   * of the removal leaves the new copy alone. Undefined when the library still has it (an add of a
+   * torrent already there, answered as such).
+   */
+  replaceRemoved(infoHash: string): Promise<(() => void) | undefined> {
+    const run = this.#applying.then(async () => {
+      const { records } = this.#node.db;
+      await records.reload([infoHash]);
+      if (records.has(infoHash) || !this.#node.session.get(infoHash)) return undefined;
+      this.#replacing.add(infoHash);
+      await this.#dropRemoved([infoHash], (await records.removal(infoHash)) === 'data');
+      return () => void this.#replacing.delete(infoHash);
+    });
+    this.#applying = run.then(() => {}, () => {});
+    return run;
   }
 
   #tell(table: string, key: string | null): void {

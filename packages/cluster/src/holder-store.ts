@@ -165,6 +165,16 @@ export class HolderStore {
     return out;
   }
 
+  /** `member`'s tombstones: its copies of torrents removed through other members that it has not
+   *  acted on (it was down, or held no running copy: a placement not taken yet). */
+  async tombstonesOf(member: string): Promise<{ infoHash: string; deleteData: boolean; savePath: string | null }[]> {
+    const rows = await this.#store.all<{ info_hash: string; state: string; save_path: string | null }>(
+      `SELECT info_hash, state, save_path FROM torrent_holders WHERE member_id = ? AND state IN ('${REMOVED}', '${REMOVED_WITH_DATA}')`,
+      [member],
+    );
+    return rows.map((r) => ({ infoHash: r.info_hash, deleteData: r.state === REMOVED_WITH_DATA, savePath: r.save_path }));
+  }
+
   /** Torrents placed on `member` that it has not taken yet (it looks each tick, in case the notice
    *  of a placement was lost). */
   async placedOn(member: string): Promise<string[]> {

@@ -9,7 +9,7 @@
 
 import type { CascadeNode } from '@cascade/node';
 import { errorMessage } from '@cascade/node/basics';
-import { loadStored } from '@cascade/node/cluster-host';
+import { dropTombstoned, loadStored } from '@cascade/node/cluster-host';
 import type { HolderStore } from './holder-store.ts';
 import { FULL_SWEEP_MS, ToldSet } from './told-set.ts';
 import type { ClusterMembership } from './membership.ts';
@@ -44,6 +44,7 @@ export class Holdings {
   dropped: (infoHashes: readonly string[]) => void = () => {};
   #dropping = false;
   #dropSweptAt = 0;
+  #tombstonesSweptAt = 0;
   #dropTold = new Set<string>();
 
   constructor(node: CascadeNode, m: ClusterMembership, holders: HolderStore) {
@@ -154,6 +155,7 @@ export class Holdings {
       if (this.#m.state === 'member' && (node.db.records.epoch !== this.#m.epoch || node.queue.suspended)) return await this.rejoined(this.#m.epoch);
       await this.catchUp();
       await this.drop();
+      await this.tombstones();
       await this.peers();
       await this.moves();
     } catch (err) {
@@ -193,6 +195,30 @@ export class Holdings {
     }
   }
 
+  /**
+   * This member's tombstones that no running copy answers to (the views act on those: a removal's
+   * notice stops the engine's copy): copies of torrents removed through another member while this
+   * one was down, or placed here and not taken yet. Their files go when the remover asked
+   * (dropTombstoned reads them from the resume record the removal left this member), then the
+   * tombstone and the record. Before (issue 63, bench/crash --cluster) a member killed at the wrong
+   * moment kept such a copy's files for ever, and a tombstone kept the torrent, if added again,
+   * from being placed here. At the first tick and every FULL_SWEEP_MS.
+   */
+  async tombstones(): Promise<void> {
+    const node = this.#node;
+    if (this.#m.state !== 'member' || Date.now() - this.#tombstonesSweptAt < FULL_SWEEP_MS) return;
+    this.#tombstonesSweptAt = Date.now();
+    for (const t of await this.#holders.tombstonesOf(this.#m.id)) {
+      if (node.session.get(t.infoHash)) continue;
+      try {
+        const files = await dropTombstoned(node, t.infoHash, t.deleteData, t.savePath);
+        node.out.event('cluster', { state: 'removed copy dropped', infoHash: t.infoHash, files });
+      } catch (err) {
+        node.out.note(`cluster: dropping this member's copy of ${t.infoHash}, removed while it was away, failed: ${errorMessage(err)}`);
+      }
+    }
+  }
+
   /** Fenced: every torrent held paused, without a word to the library. */
   async fenced(): Promise<void> {
     await this.#node.queue.suspend(true);
@@ -207,6 +233,7 @@ export class Holdings {
     this.#given.clear();
     this.#told.everything();
     this.#dropSweptAt = 0;
+    this.#tombstonesSweptAt = 0;
     if (this.#node.queue.suspended) await this.#node.queue.suspend(false);
     await this.catchUp();
     await this.peers();

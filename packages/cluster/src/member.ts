@@ -206,6 +206,10 @@ export class ClusterMember implements JoinedCluster {
     }
   }
 
+  replaceRemoved(infoHash: string): Promise<(() => void) | undefined> {
+    return this.changes?.views.replaceRemoved(infoHash) ?? Promise.resolve(undefined);
+  }
+
   liveHolderUrls(infoHash: string): Promise<string[]> {
     return liveHolderUrls(this.#db.store, infoHash, this.#db.memberId);
   }

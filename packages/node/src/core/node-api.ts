@@ -25,9 +25,11 @@ export type ApiNode = DetailNode & CacheNode & BulkNode & InfoHashResolver & Tor
   readonly privateShares: Pick<NodePrivateShares, 'useKey' | 'keys'>;
   readonly content: Pick<NodeContentIds, 'search'>;
   readonly out: NodeLog;
+  readonly cluster: Pick<NodeCluster, 'replaceRemoved'> | undefined;
   health(): Record<string, unknown>;
 };
 import type { TorrentHandle, TorrentSource } from './engine.ts';
+import type { NodeCluster } from './node-cluster.ts';
 import type { ListQuery } from '../listing/list-query.ts';
 import { modelRpcs } from './model-rpc.ts';
 import { moveOne, runBulk } from '../queue/bulk.ts';
@@ -118,13 +120,18 @@ export function createNodeApi(node: ApiNode): RpcHandlers {
       const savePath = given === undefined ? undefined : resolvePath(given);
       // The client sends the infohash it parsed, so a repeat add is answered without touching the session.
       const hint = optStr(p, 'infoHash');
-      const already = hint ? session.get(hint.toLowerCase()) : undefined;
+      let already = hint ? session.get(hint.toLowerCase()) : undefined;
       const peers = Array.isArray(p.peers) ? p.peers.filter((x): x is string => typeof x === 'string') : [];
       // A private share's key from a link (`cascade add LINK`): kept by the node, never given to the engine.
       const keyText = optStr(p, 'shareKey');
       const shareKey = keyText === undefined ? undefined : new Uint8Array(Buffer.from(keyText, 'base64url'));
       if (shareKey && !hint) throw new InvalidInput('a link\'s key comes with the infohash it is for');
       if (shareKey && shareKey.length !== 32) throw new InvalidInput('the key in this link (#k=…) is not 32 bytes: the link was cut short or changed');
+      // In a cluster the engine may still run a copy of a torrent another member removed: then this
+      // is a new add, after that copy goes (NodeCluster.replaceRemoved), not "already there".
+      const release = already && node.cluster ? await node.cluster.replaceRemoved(already.infoHashHex) : undefined;
+      // Gone meanwhile too when that removal was already under way here: then also a new add.
+      if (already) already = release ? undefined : session.get(already.infoHashHex);
       if (already) {
         await node.addPeers(already, peers);
         if (shareKey) await node.privateShares.useKey(already, shareKey);
@@ -136,16 +143,24 @@ export function createNodeApi(node: ApiNode): RpcHandlers {
       const source: TorrentSource = torrentB64 ? new Uint8Array(Buffer.from(torrentB64, 'base64')) : str(p, 'source');
       // Checked before anything starts, so a bad option is the verb's error, not a background failure.
       const input = { savePath, category: p.category, tags: p.tags, paused: p.paused };
-      const plan = await node.model.planAdd(input);
-      // session.add resolves only after checking existing data, which can take minutes for a big
-      // torrent; answer after a few seconds and let the add finish in the background. addWith plans
-      // again from the same input: handing it the plan would check the default download dir as a
-      // given save path (refused inside the state dir, where it is by default).
-      if (shareKey && hint) await node.privateShares.keys.set(hint.toLowerCase(), shareKey, 'link');
-      const hidden = typeof p.privateDiscovery === 'boolean' ? { privateDiscovery: p.privateDiscovery } : {};
-      if (hidden.privateDiscovery && !node.onion) throw new InvalidInput('private discovery needs relays: the running node has no --directory');
-      const storage = optStr(p, 'storage');
-      const adding = node.addWith(source, input, { ...(peers.length > 0 ? { peers } : {}), ...hidden, ...(storage !== undefined ? { storage } : {}) });
+      let plan: Awaited<ReturnType<typeof node.model.planAdd>>;
+      let adding: Promise<TorrentHandle>;
+      try {
+        plan = await node.model.planAdd(input);
+        // session.add resolves only after checking existing data, which can take minutes for a big
+        // torrent; answer after a few seconds and let the add finish in the background. addWith plans
+        // again from the same input: handing it the plan would check the default download dir as a
+        // given save path (refused inside the state dir, where it is by default).
+        if (shareKey && hint) await node.privateShares.keys.set(hint.toLowerCase(), shareKey, 'link');
+        const hidden = typeof p.privateDiscovery === 'boolean' ? { privateDiscovery: p.privateDiscovery } : {};
+        if (hidden.privateDiscovery && !node.onion) throw new InvalidInput('private discovery needs relays: the running node has no --directory');
+        const storage = optStr(p, 'storage');
+        adding = node.addWith(source, input, { ...(peers.length > 0 ? { peers } : {}), ...hidden, ...(storage !== undefined ? { storage } : {}) });
+      } catch (err) {
+        release?.();
+        throw err;
+      }
+      if (release) adding.then(release, release);
       if (shareKey && hint) adding.catch(() => node.privateShares.keys.delete(hint.toLowerCase()).catch(() => {}));
       let timer: NodeJS.Timeout | undefined;
       const later = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ADD_REPLY_MS)));

@@ -44,6 +44,10 @@ export interface NodeCluster {
   /** GET /api/cluster as this member answers it. */
   view(): Promise<ClusterView>;
   figures(timeoutMs?: number): Promise<ClusterFigures>;
+  /** A torrent this member runs is added again here: if the library no longer has it (removed
+   *  through another member, this copy not dropped yet) the copy goes first and the add is a new
+   *  one; call the release once that add settled. Undefined: the library has it (already there). */
+  replaceRemoved(infoHash: string): Promise<(() => void) | undefined>;
   /** The cluster URLs of the other live members holding a torrent, furthest along first. */
   liveHolderUrls(infoHash: string): Promise<string[]>;
   /** The node begins to stop: nothing more is placed. */

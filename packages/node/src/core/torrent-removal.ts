@@ -88,3 +88,25 @@ function liveFiles(session: SessionHandle, db: StateDB): { meta: Metainfo; saveP
     return t.metainfo && savePath ? [{ meta: t.metainfo, savePath }] : [];
   });
 }
+
+/**
+ * A cluster member's copy of a torrent another member removed while this one was down (issue 63,
+ * bench/crash --cluster): the library's row is gone, this member's holder row is a tombstone and
+ * its resume record is left for it (records.remove), so it still knows the copy's files. With
+ * `deleteData` the files of that info dict under `savePath` go, those a torrent here owns apart;
+ * then the tombstone and the resume record. Returns how many files it deleted.
+ */
+export async function dropTombstoned(node: Pick<RemovalParts, 'session' | 'db'>, infoHash: string, deleteData: boolean, savePath: string | null): Promise<number> {
+  const { session, db } = node;
+  // Running here: added again through this member meanwhile (its copy now; the add cleared the tombstone).
+  if (session.get(infoHash)) return 0;
+  let removed = 0;
+  const info = deleteData && savePath ? (await db.resume.get(infoHash))?.infoBytes : undefined;
+  if (info) {
+    const lib = await loadEngine();
+    const meta = lib.parseInfoDict(info);
+    if (!session.get(infoHash)) removed = await deleteOwnFiles(meta, savePath!, await otherOwners(db, lib, infoHash, liveFiles(session, db)));
+  }
+  await db.records.dropTombstone(infoHash);
+  return removed;
+}

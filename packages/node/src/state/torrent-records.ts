@@ -19,7 +19,7 @@ import type { Queryable, SqlValue, Store } from './store.ts';
 import { toRecord, type NewTorrent, type Row, type TorrentRecord, type TorrentStatus } from './records.ts';
 import { WriteBatch } from './write-batch.ts';
 import { byAdded, byQueueOrder, definedOf } from './record-order.ts';
-import { REMOVED, REMOVED_WITH_DATA, REMOVE_HOLDERS, REMOVE_OWN_HOLDER, REMOVE_TORRENT, UPDATE_META, UPDATE_STATUS, UPSERT_HOLDER, UPSERT_TORRENT, editColumns, holderParams, recordSelect, upsertParams, type HolderAt, type TorrentEdits, type TorrentMeta } from './torrent-writes.ts';
+import { REMOVED, REMOVED_WITH_DATA, REMOVE_HOLDERS, REMOVE_OWN_HOLDER, REMOVE_RESUME_UNHELD, REMOVE_TORRENT, UPDATE_META, UPDATE_STATUS, UPSERT_HOLDER, UPSERT_TORRENT, editColumns, holderParams, recordSelect, upsertParams, type HolderAt, type TorrentEdits, type TorrentMeta } from './torrent-writes.ts';
 
 /** Every column but `torrent`. */
 export const RECORD_COLUMNS = [
@@ -353,6 +353,9 @@ export class TorrentRecords {
       const keys = (Object.keys(options) as (keyof OptionFields)[]).filter((k) => options[k] !== undefined);
       await tx.run(UPSERT_TORRENT, upsertParams(t, now));
       if (keys.length > 0) await tx.run(`UPDATE torrents SET ${keys.map((k) => `${OPTION_COLUMNS[k]} = ?`).join(', ')} WHERE info_hash = ?`, [...optionValues(options, keys), t.infoHash]);
+      // An add through this member is its copy again: a tombstone of its own (the torrent removed
+      // through another member, not yet acted on here) would keep the upsert below from writing.
+      await tx.run(`DELETE FROM torrent_holders WHERE info_hash = ? AND member_id = ? AND state IN ('${REMOVED}', '${REMOVED_WITH_DATA}')`, [t.infoHash, this.#memberId]);
       // As UPSERT_TORRENT does: the status given, the error cleared, the completion time kept.
       await tx.run(UPSERT_HOLDER, holderParams(t.infoHash, this.#at(t.savePath), t.status, null, null, now));
       return this.#read(tx, t.infoHash);
@@ -444,6 +447,16 @@ export class TorrentRecords {
     }
   }
 
+  /** This member's tombstone of a torrent and its resume record go, in one transaction, if its
+   *  holder row is still a tombstone (an add through this member since made it a copy again). */
+  async dropTombstone(infoHash: string): Promise<boolean> {
+    return this.#store.transaction(async (tx) => {
+      const gone = await tx.run(`${REMOVE_OWN_HOLDER} AND state IN ('${REMOVED}', '${REMOVED_WITH_DATA}')`, [infoHash, this.#memberId]);
+      if (gone.changes > 0) await tx.run('DELETE FROM resume WHERE info_hash = ? AND member_id = ?', [infoHash, this.#memberId]);
+      return gone.changes > 0;
+    });
+  }
+
   /** Forgets torrents, their resume records, stored peers, share keys and content ids, in one
    *  transaction; returns how many were known. Other members' holder rows become tombstones that
    *  say whether they delete their copies too (deleteData). */
@@ -456,6 +469,9 @@ export class TorrentRecords {
         known += (await tx.run(REMOVE_TORRENT[0]!, [ih])).changes;
         for (const sql of REMOVE_TORRENT.slice(1)) await tx.run(sql, [ih]);
         await tx.run(REMOVE_OWN_HOLDER, [ih, this.#memberId]);
+        // Each other holder's resume record stays with its tombstone: the info dict in it is how a
+        // holder down at this moment knows its copy's files when it is back (dropTombstoned).
+        await tx.run(REMOVE_RESUME_UNHELD, [ih]);
         await tx.run(REMOVE_HOLDERS, [deleteData ? REMOVED_WITH_DATA : REMOVED, ih]);
       }
       return known;

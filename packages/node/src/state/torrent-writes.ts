@@ -109,7 +109,6 @@ export function recordSelect(columns: string, where = ''): string {
  *  which that holder deletes once it removed its copy. */
 export const REMOVE_TORRENT = [
   'DELETE FROM torrents WHERE info_hash = ?',
-  'DELETE FROM resume WHERE info_hash = ?',
   'DELETE FROM torrent_peers WHERE info_hash = ?',
   'DELETE FROM share_keys WHERE info_hash = ?',
   'DELETE FROM share_writes WHERE info_hash = ?',
@@ -121,6 +120,10 @@ export const REMOVE_TORRENT = [
   `DELETE FROM compat_torrent_ids WHERE (info_hash = ? OR NOT EXISTS (SELECT 1 FROM torrents t WHERE t.info_hash = compat_torrent_ids.info_hash))
      AND id < (SELECT MAX(c.id) FROM compat_torrent_ids c WHERE c.api = compat_torrent_ids.api)`,
 ] as const;
+
+/** infohash: its resume records but those of members with a holder row (which become tombstones:
+ *  each holder drops its own record with its tombstone). */
+export const REMOVE_RESUME_UNHELD = 'DELETE FROM resume WHERE info_hash = ? AND NOT EXISTS (SELECT 1 FROM torrent_holders h WHERE h.info_hash = resume.info_hash AND h.member_id = resume.member_id)';
 
 /** infohash, member id. */
 export const REMOVE_OWN_HOLDER = 'DELETE FROM torrent_holders WHERE info_hash = ? AND member_id = ?';

@@ -98,10 +98,16 @@ export async function memberCases(t: TestContext, open: Open): Promise<void> {
     assert.deepEqual([(await a2.counts()).resume, (await a2.counts()).peers], [1, 1], 'debug counts its own rows');
 
     // A torrent removed from the library takes every member's rows of it along, but the other
-    // holders' rows, which stay as tombstones until each holder removed its copy (schema 21).
+    // holders' rows, which stay as tombstones until each holder removed its copy (schema 21), and
+    // their resume records, which tell a holder down at that moment its copy's files (issue 63).
     assert.equal(await a2.records.remove([X]), 1);
     assert.deepEqual((await s.all("SELECT state FROM torrent_holders WHERE member_id = 'a'")).length, 0, "the remover's own row goes");
     assert.deepEqual((await s.all('SELECT state FROM torrent_holders')).map((r) => r.state), ['removed'], "b's row: a tombstone, its copy kept");
+    assert.deepEqual((await s.all<{ member_id: string }>('SELECT member_id FROM resume')).map((r) => r.member_id), ['b'], "b's resume record stays with its tombstone; a's goes");
+    // b acts on its tombstone: both go. A second time finds none (an add since made it a copy again).
+    assert.equal(await b2.records.dropTombstone(X), true);
+    assert.equal(await b2.records.dropTombstone(X), false);
+    assert.equal(await count(s, 'SELECT count(*) AS n FROM torrent_holders'), 0);
     assert.equal(await count(s, 'SELECT count(*) AS n FROM resume'), 0);
   });
 
