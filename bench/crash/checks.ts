@@ -43,7 +43,7 @@ function filePath(t: Tracked, d: Detail, rel: string, savePath = d.savePath): st
 }
 
 /** Reads bytes [offset, offset+length) of the torrent's concatenated files as they are on disk. */
-function readSpan(paths: string[], lengths: number[], offset: number, length: number): Buffer | undefined {
+export function readSpan(paths: string[], lengths: number[], offset: number, length: number): Buffer | undefined {
   const out = Buffer.alloc(length);
   let fileStart = 0;
   let done = 0;

@@ -1,4 +1,5 @@
 // npm run bench:crash -- --kills 200 [--chain] [--no-private-moves] [--rate BYTES_PER_S] [--payload BYTES]
+// npm run bench:crash -- --cluster --kills 200 [--torrents N (the pool; the library holds half)]
 // A `cascade serve` node killed with SIGKILL at random instants of a churn (adds, downloads from a
 // rate-capped libtorrent seed, moves, renames, rechecks, pauses, removes, settings, private-share
 // decryption; registrations on the embedded chain with --chain), restarted and checked each time
@@ -7,6 +8,7 @@
 
 import { parseArgs } from 'node:util';
 import { crashRun } from './crash.ts';
+import { clusterCrashRun } from './cluster.ts';
 
 const { values } = parseArgs({
   options: {
@@ -17,6 +19,7 @@ const { values } = parseArgs({
     private: { type: 'string', default: '8' },
     chain: { type: 'boolean', default: false },
     'no-private-moves': { type: 'boolean', default: false },
+    cluster: { type: 'boolean', default: false },
   },
 });
 
@@ -24,7 +27,20 @@ const { values } = parseArgs({
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
 
 const t0 = performance.now();
-const report = await crashRun({
+const report = values.cluster
+  ? await clusterCrashRun({
+      kills: Number(values.kills),
+      payloads: Number(values.torrents),
+      library: Math.ceil(Number(values.torrents) / 2),
+      payloadBytes: Number(values.payload),
+      rate: Number(values.rate),
+      churnMs: [1000, 6000],
+      startKills: 0.1,
+      secondKills: 0.25,
+      convergeMs: 300_000,
+      log: (line) => console.log(line),
+    })
+  : await crashRun({
   kills: Number(values.kills),
   publicTorrents: Number(values.torrents),
   privateShares: Number(values.private),
@@ -39,7 +55,8 @@ const report = await crashRun({
 
 const inFlight = new Map<string, number>();
 for (const k of report.kills) {
-  const ops = new Set(k.inFlight.map((f) => f.split(' ')[0]!));
+  // A cluster's records name the member first ('m2 down 7.1 s', 'm3 killed …'): counted as what they were.
+  const ops = new Set(k.inFlight.map((f) => (/^m\d+ down (\d+\.\d)/.exec(f) ? (Number(/down (\d+\.\d)/.exec(f)![1]) > 6 ? 'member declared dead (repair)' : 'member back within its lease') : / killed /.test(f) ? 'second member killed' : f.split(' ')[0]!)));
   if (k.downloading > 0) ops.add('download');
   if (k.inFlight.length === 0 && k.downloading === 0) ops.add('idle');
   for (const op of ops) inFlight.set(op, (inFlight.get(op) ?? 0) + 1);

@@ -62,6 +62,8 @@ export interface NodeStart {
   /** Its HTTP port (a cluster member's, named in its --cluster-url before it starts); else OS-assigned. */
   httpPort?: number;
   extraArgs?: string[];
+  /** The process as soon as it is spawned (the crash harness kills some during their start). */
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 export async function startNode(o: NodeStart): Promise<SoakNode> {
@@ -72,6 +74,7 @@ export async function startNode(o: NodeStart): Promise<SoakNode> {
     ...(o.extraArgs ?? []),
   ];
   const child = track(spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...QUIET_ENV } }));
+  o.onSpawn?.(child);
   const log = createWriteStream(o.logPath, { flags: 'a' });
   child.stderr!.pipe(log);
   const lines = createInterface({ input: child.stdout! });
