@@ -60,7 +60,8 @@ test('remove through one member, add again through another: the add is kept, not
       return true;
     }, 10_000).catch(async (err: Error) => {
       const seen = await Promise.all(members.map(async (m) => `${m.host} ${await listed(m, ih)}${holders.includes(m) ? ' (held it)' : ''}`));
-      throw new Error(`${err.message}: ${seen.join(', ')}`);
+      const said = members.map((m) => `${m.host}: ${JSON.stringify(m.node.events.filter((e) => JSON.stringify(e).includes(ih.slice(0, 12)) && e.event !== 'peer-identified').slice(-8))}`);
+      throw new Error(`${err.message}: ${seen.join(', ')}\n${said.join('\n')}`);
     });
     await new Promise((r) => setTimeout(r, 3000));
     for (const m of members) assert.ok(await listed(m, ih), `round ${round}: ${m.host} still lists the torrent added again (an acknowledged add)`);

@@ -45,6 +45,8 @@ export class Holdings {
   #dropping = false;
   #dropSweptAt = 0;
   #tombstonesSweptAt = 0;
+  /** A torrent's rows changed since the last look at this member's tombstones (one may be new). */
+  #tombstonesTold = false;
   #dropTold = new Set<string>();
 
   constructor(node: CascadeNode, m: ClusterMembership, holders: HolderStore) {
@@ -110,6 +112,7 @@ export class Holdings {
   told(keys: readonly (string | null)[]): void {
     this.#told.tell(keys);
     for (const k of keys) if (k === null) this.#dropSweptAt = 0; else this.#dropTold.add(k);
+    this.#tombstonesTold = true;
   }
 
   /** Gives each running torrent's engine the other live holders of it as peers, and tells the queue
@@ -206,13 +209,17 @@ export class Holdings {
    */
   async tombstones(): Promise<void> {
     const node = this.#node;
-    if (this.#m.state !== 'member' || Date.now() - this.#tombstonesSweptAt < FULL_SWEEP_MS) return;
+    if (this.#m.state !== 'member' || (!this.#tombstonesTold && Date.now() - this.#tombstonesSweptAt < FULL_SWEEP_MS)) return;
     this.#tombstonesSweptAt = Date.now();
+    this.#tombstonesTold = false;
     for (const t of await this.#holders.tombstonesOf(this.#m.id)) {
       if (node.session.get(t.infoHash)) continue;
       try {
+        // Still in the library: a surplus copy the coordinator took off (as drop() says of a running one).
+        const trimmed = node.db.records.has(t.infoHash);
         const files = await dropTombstoned(node, t.infoHash, t.deleteData, t.savePath);
-        node.out.event('cluster', { state: 'removed copy dropped', infoHash: t.infoHash, files });
+        node.out.event('cluster', trimmed ? { state: 'copies trimmed', torrents: [t.infoHash], files: files ?? null } : { state: 'removed copy dropped', infoHash: t.infoHash, files: files ?? null });
+        if (trimmed) this.dropped([t.infoHash]);
       } catch (err) {
         node.out.note(`cluster: dropping this member's copy of ${t.infoHash}, removed while it was away, failed: ${errorMessage(err)}`);
       }

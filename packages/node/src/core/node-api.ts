@@ -29,7 +29,7 @@ export type ApiNode = DetailNode & CacheNode & BulkNode & InfoHashResolver & Tor
   health(): Record<string, unknown>;
 };
 import type { TorrentHandle, TorrentSource } from './engine.ts';
-import type { NodeCluster } from './node-cluster.ts';
+import { copyForAdd, type NodeCluster } from './node-cluster.ts';
 import type { ListQuery } from '../listing/list-query.ts';
 import { modelRpcs } from './model-rpc.ts';
 import { moveOne, runBulk } from '../queue/bulk.ts';
@@ -120,18 +120,13 @@ export function createNodeApi(node: ApiNode): RpcHandlers {
       const savePath = given === undefined ? undefined : resolvePath(given);
       // The client sends the infohash it parsed, so a repeat add is answered without touching the session.
       const hint = optStr(p, 'infoHash');
-      let already = hint ? session.get(hint.toLowerCase()) : undefined;
+      const { existing: already, release } = hint ? await copyForAdd(node, hint.toLowerCase()) : { existing: undefined, release: undefined };
       const peers = Array.isArray(p.peers) ? p.peers.filter((x): x is string => typeof x === 'string') : [];
       // A private share's key from a link (`cascade add LINK`): kept by the node, never given to the engine.
       const keyText = optStr(p, 'shareKey');
       const shareKey = keyText === undefined ? undefined : new Uint8Array(Buffer.from(keyText, 'base64url'));
       if (shareKey && !hint) throw new InvalidInput('a link\'s key comes with the infohash it is for');
       if (shareKey && shareKey.length !== 32) throw new InvalidInput('the key in this link (#k=…) is not 32 bytes: the link was cut short or changed');
-      // In a cluster the engine may still run a copy of a torrent another member removed: then this
-      // is a new add, after that copy goes (NodeCluster.replaceRemoved), not "already there".
-      const release = already && node.cluster ? await node.cluster.replaceRemoved(already.infoHashHex) : undefined;
-      // Gone meanwhile too when that removal was already under way here: then also a new add.
-      if (already) already = release ? undefined : session.get(already.infoHashHex);
       if (already) {
         await node.addPeers(already, peers);
         if (shareKey) await node.privateShares.useKey(already, shareKey);

@@ -7,7 +7,7 @@
 // holders, itself alone when it is in none.
 
 import type { ClusterView, TorrentHolder } from '@cascade/shapes';
-import type { SessionHandle } from './engine.ts';
+import type { SessionHandle, TorrentHandle } from './engine.ts';
 import { nodeIdentity } from './node-identity.ts';
 import type { StateDB } from '../state/state-db.ts';
 import { holderStates } from '../state/member-rows.ts';
@@ -64,6 +64,20 @@ export interface ClusterNode {
   readonly session: SessionHandle;
   readonly db: StateDB;
   readonly model: { getSettings(): { readonly downloadDir: string } };
+}
+
+/**
+ * The engine's copy of `infoHash` that an add finds: the torrent is already there (the add's answer),
+ * or none. In a cluster, a copy of a torrent another member removed, which this member has not
+ * dropped yet, is none: it goes first (NodeCluster.replaceRemoved) and the add is a new one, whose
+ * `release` is called once it settled. Before (issue 63), such an add answered "already there"
+ * and the removal then took the torrent: an acknowledged add lost.
+ */
+export async function copyForAdd(node: { readonly session: Pick<SessionHandle, 'get'>; readonly cluster: Pick<NodeCluster, 'replaceRemoved'> | undefined }, infoHash: string): Promise<{ existing: TorrentHandle | undefined; release?: () => void }> {
+  if (!node.session.get(infoHash) || !node.cluster) return { existing: node.session.get(infoHash) };
+  const release = await node.cluster.replaceRemoved(infoHash);
+  // Gone meanwhile too when its removal was already under way here: then also a new add.
+  return release ? { existing: undefined, release } : { existing: node.session.get(infoHash) };
 }
 
 const samplers = new WeakMap<ClusterNode, () => Promise<MemberStats>>();

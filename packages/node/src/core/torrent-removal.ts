@@ -54,7 +54,17 @@ export async function removeTorrents(node: RemovalParts, infoHashes: readonly st
   const gone = infoHashes.filter((ih) => outcome.get(ih) === undefined);
   // Their resume saves still on the way must not bring a record back after the removal.
   await db.resume.forget(gone);
-  await (ownCopy ? db.records.dropOwn(gone) : db.records.remove(gone, deleteData));
+  // A cluster member's removal with the data leaves each other holder its copy's info dict (with its
+  // tombstone): one that is down now deletes its files by it when back (dropTombstoned).
+  const infos = new Map<string, Uint8Array>();
+  if (deleteData && !ownCopy && db.memberId !== '') {
+    for (const ih of gone) {
+      const rec = db.getTorrent(ih);
+      const info = session.get(ih)?.metainfo?.infoBytes ?? (rec && (await storedMetainfo(rec, db, lib))?.infoBytes);
+      if (info) infos.set(ih, info);
+    }
+  }
+  await (ownCopy ? db.records.dropOwn(gone) : db.records.remove(gone, deleteData, infos));
   for (const ih of gone) {
     node.model.forget(ih);
     node.queue.forget(ih);
@@ -94,18 +104,23 @@ function liveFiles(session: SessionHandle, db: StateDB): { meta: Metainfo; saveP
  * bench/crash --cluster): the library's row is gone, this member's holder row is a tombstone and
  * its resume record is left for it (records.remove), so it still knows the copy's files. With
  * `deleteData` the files of that info dict under `savePath` go, those a torrent here owns apart;
- * then the tombstone and the resume record. Returns how many files it deleted.
+ * then the tombstone and the resume record. Returns how many files it deleted (undefined: their
+ * names were not known, so they stay).
  */
-export async function dropTombstoned(node: Pick<RemovalParts, 'session' | 'db'>, infoHash: string, deleteData: boolean, savePath: string | null): Promise<number> {
+export async function dropTombstoned(node: Pick<RemovalParts, 'session' | 'db'>, infoHash: string, deleteData: boolean, savePath: string | null): Promise<number | undefined> {
   const { session, db } = node;
   // Running here: added again through this member meanwhile (its copy now; the add cleared the tombstone).
   if (session.get(infoHash)) return 0;
-  let removed = 0;
-  const info = deleteData && savePath ? (await db.resume.get(infoHash))?.infoBytes : undefined;
-  if (info) {
+  let removed: number | undefined = 0;
+  if (deleteData && savePath) {
+    // The library's .torrent while the torrent is still there (a surplus copy trimmed, or one added
+    // again since); else the info dict its resume record kept.
     const lib = await loadEngine();
-    const meta = lib.parseInfoDict(info);
-    if (!session.get(infoHash)) removed = await deleteOwnFiles(meta, savePath!, await otherOwners(db, lib, infoHash, liveFiles(session, db)));
+    const rec = db.getTorrent(infoHash);
+    const info = (await db.resume.get(infoHash))?.infoBytes;
+    const meta = (rec && (await storedMetainfo(rec, db, lib))) || (info && lib.parseInfoDict(info));
+    if (!meta) removed = undefined; // its files are not known: they stay
+    else if (!session.get(infoHash)) removed = await deleteOwnFiles(meta, savePath, await otherOwners(db, lib, infoHash, liveFiles(session, db)));
   }
   await db.records.dropTombstone(infoHash);
   return removed;

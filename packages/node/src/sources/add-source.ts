@@ -9,10 +9,12 @@ import type { NodeContentIds } from '../core/content-ids.ts';
 /** What adding by a user's source touches: the session, adding, private shares' keys, and the
  *  DHT's content records for an add by content id. */
 export type AddingNode = Pick<NodeCore, 'session'> & TorrentAdder & Partial<TrackerDoors> & {
+  readonly cluster: Pick<NodeCluster, 'replaceRemoved'> | undefined;
   readonly privateShares: Pick<NodePrivateShares, 'useKey' | 'keys'>;
   readonly content: Pick<NodeContentIds, 'findContent'>;
 };
 import type { TorrentHandle, TorrentSource } from '../core/engine.ts';
+import { copyForAdd, type NodeCluster } from '../core/node-cluster.ts';
 import { fetchTorrentFile } from './fetch-torrent.ts';
 import { magnetOf, sharedTrackers, type TrackerDoors } from '../listing/torrent-view.ts';
 import { errorMessage, invalid, NodeError } from '../core/errors.ts';
@@ -55,15 +57,15 @@ export async function addSource(node: AddingNode, infoHash: string, source: Torr
     }
     return p;
   });
-  const existing = node.session.get(infoHash);
+  const { existing, release } = await copyForAdd(node, infoHash);
   if (existing) {
     await node.addPeers(existing, peers);
     if (extra.shareKey) await node.privateShares.useKey(existing, extra.shareKey);
     return addResult(existing, true, node);
   }
-  // Before the add: a torrent whose metadata is known is looked at as soon as it is tracked.
-  if (extra.shareKey) await node.privateShares.keys.set(infoHash, extra.shareKey, 'link');
   try {
+    // Before the add: a torrent whose metadata is known is looked at as soon as it is tracked.
+    if (extra.shareKey) await node.privateShares.keys.set(infoHash, extra.shareKey, 'link');
     const t = await node.addWith(source, { savePath: extra.savePath, category: extra.category, tags: extra.tags, paused: extra.paused }, {
       peers,
       ...(extra.privateDiscovery !== undefined ? { privateDiscovery: extra.privateDiscovery } : {}),
@@ -74,6 +76,8 @@ export async function addSource(node: AddingNode, infoHash: string, source: Torr
   } catch (err) {
     if (extra.shareKey) await node.privateShares.keys.delete(infoHash);
     throw err;
+  } finally {
+    release?.();
   }
 }
 

@@ -460,7 +460,7 @@ export class TorrentRecords {
   /** Forgets torrents, their resume records, stored peers, share keys and content ids, in one
    *  transaction; returns how many were known. Other members' holder rows become tombstones that
    *  say whether they delete their copies too (deleteData). */
-  async remove(infoHashes: readonly string[], deleteData = false): Promise<number> {
+  async remove(infoHashes: readonly string[], deleteData = false, infos?: ReadonlyMap<string, Uint8Array>): Promise<number> {
     if (infoHashes.length === 0) return 0;
     await this.#statuses.settled(); // a status still on its way must not bring a row back, nor land after
     const known = await this.#store.transaction(async (tx) => {
@@ -472,6 +472,10 @@ export class TorrentRecords {
         // Each other holder's resume record stays with its tombstone: the info dict in it is how a
         // holder down at this moment knows its copy's files when it is back (dropTombstoned).
         await tx.run(REMOVE_RESUME_UNHELD, [ih]);
+        // `infos`: each torrent's info dict, for the records that lack it (a torrent added as a
+        // .torrent keeps it in the library's row, which goes now).
+        const info = infos?.get(ih);
+        if (info) await tx.run('UPDATE resume SET info = ? WHERE info_hash = ? AND info IS NULL', [info, ih]);
         await tx.run(REMOVE_HOLDERS, [deleteData ? REMOVED_WITH_DATA : REMOVED, ih]);
       }
       return known;
