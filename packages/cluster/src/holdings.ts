@@ -213,13 +213,11 @@ export class Holdings {
     this.#tombstonesSweptAt = Date.now();
     this.#tombstonesTold = false;
     for (const t of await this.#holders.tombstonesOf(this.#m.id)) {
-      if (node.session.get(t.infoHash)) continue;
+      // Running here, or still in the library (a surplus copy trimmed: loaded, drop() deletes it).
+      if (node.session.get(t.infoHash) || node.db.records.has(t.infoHash)) continue;
       try {
-        // Still in the library: a surplus copy the coordinator took off (as drop() says of a running one).
-        const trimmed = node.db.records.has(t.infoHash);
         const files = await dropTombstoned(node, t.infoHash, t.deleteData, t.savePath);
-        node.out.event('cluster', trimmed ? { state: 'copies trimmed', torrents: [t.infoHash], files: files ?? null } : { state: 'removed copy dropped', infoHash: t.infoHash, files: files ?? null });
-        if (trimmed) this.dropped([t.infoHash]);
+        node.out.event('cluster', { state: 'removed copy dropped', infoHash: t.infoHash, files: files ?? null });
       } catch (err) {
         node.out.note(`cluster: dropping this member's copy of ${t.infoHash}, removed while it was away, failed: ${errorMessage(err)}`);
       }

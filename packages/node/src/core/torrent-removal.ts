@@ -112,15 +112,15 @@ export async function dropTombstoned(node: Pick<RemovalParts, 'session' | 'db'>,
   // Running here: added again through this member meanwhile (its copy now; the add cleared the tombstone).
   if (session.get(infoHash)) return 0;
   let removed: number | undefined = 0;
-  if (deleteData && savePath) {
-    // The library's .torrent while the torrent is still there (a surplus copy trimmed, or one added
-    // again since); else the info dict its resume record kept.
+  // Back in the library (added again since): its files may be a new copy's by now; the tombstone
+  // alone goes (a copy of its own still running here is drop()'s, in @cascade/cluster's holdings).
+  if (deleteData && savePath && !db.records.has(infoHash)) {
     const lib = await loadEngine();
-    const rec = db.getTorrent(infoHash);
     const info = (await db.resume.get(infoHash))?.infoBytes;
-    const meta = (rec && (await storedMetainfo(rec, db, lib))) || (info && lib.parseInfoDict(info));
-    if (!meta) removed = undefined; // its files are not known: they stay
-    else if (!session.get(infoHash)) removed = await deleteOwnFiles(meta, savePath, await otherOwners(db, lib, infoHash, liveFiles(session, db)));
+    const meta = info && lib.parseInfoDict(info);
+    const owners = meta && (await otherOwners(db, lib, infoHash, liveFiles(session, db)));
+    if (!meta || !owners) removed = undefined; // its files are not known: they stay
+    else if (!session.get(infoHash) && !db.records.has(infoHash)) removed = await deleteOwnFiles(meta, savePath, owners);
   }
   await db.records.dropTombstone(infoHash);
   return removed;
