@@ -13,7 +13,7 @@ export { FAILED, holderStates, type HolderState } from './src/state/member-rows.
 export { readStoredSettings } from './src/model/settings.ts';
 export { saveDir } from './src/model/validate.ts';
 export { loadStored } from './src/core/library.ts';
-export { dropTombstoned } from './src/core/torrent-removal.ts';
+export { deleteOwnFiles, otherOwners } from './src/files/own-files.ts';
 export type { MemberStats } from './src/core/member-stats.ts';
 export type { ClusterFigures, MemberState, NodeCluster } from './src/core/node-cluster.ts';
 export type { ClusterPlugin, JoinedCluster } from './src/core/node-start.ts';

@@ -9,7 +9,8 @@
 
 import type { CascadeNode } from '@cascade/node';
 import { errorMessage } from '@cascade/node/basics';
-import { dropTombstoned, loadStored } from '@cascade/node/cluster-host';
+import { loadStored } from '@cascade/node/cluster-host';
+import { dropTombstoned } from './tombstones.ts';
 import type { HolderStore } from './holder-store.ts';
 import { FULL_SWEEP_MS, ToldSet } from './told-set.ts';
 import type { ClusterMembership } from './membership.ts';

@@ -14,7 +14,7 @@ import type { NodeLog } from '@cascade/node/rewards-host';
 import { ReceiptExchange, type ReceiptPeers } from '../src/receipt-exchange.ts';
 import { ReceiptStore } from '../src/receipt-store.ts';
 import { sqlite } from '../../node/test/store-engines.ts';
-import { privateKeyToAccount } from 'viem/accounts';
+import { addressFromSecret } from '@cascade/identity';
 
 const IH = 'd'.repeat(40);
 const DOWNLOADERS = 12;
@@ -45,7 +45,7 @@ test('a claim reads and submits only the receipts the pool has not paid in full;
   const expiry = (await chain.client.getBlock()).timestamp + 7n * 86_400n;
   const secrets = Array.from({ length: DOWNLOADERS }, () => new Uint8Array(randomBytes(32)));
   const hold = async (secret: Uint8Array, cumulativeBytes: bigint) => {
-    const downloader = privateKeyToAccount(`0x${Buffer.from(secret).toString('hex')}`).address;
+    const downloader = addressFromSecret(secret);
     const r: Receipt = { chainId: BigInt(chain.chain.id), pool: chain.contracts.pool, infoHash: `0x${IH}`, seeder: chain.account.address, downloader, cumulativeBytes, expiry };
     await receipts.hold({ infoHash: IH, downloader: downloader.toLowerCase(), seeder: r.seeder, cumulativeBytes, expiry, chainId: r.chainId, pool: r.pool, signature: signReceiptWithSecret(secret, r) });
   };
@@ -82,7 +82,7 @@ test('a claim reads and submits only the receipts the pool has not paid in full;
 
   // The pool counts per seeder: a receipt naming another seeder starts from nothing paid, in memory
   // and in the state (else it would be taken as paid in full, and never claimed).
-  const other = privateKeyToAccount(`0x${'7'.repeat(64)}`).address;
+  const other = addressFromSecret(new Uint8Array(32).fill(7));
   const d0 = reread.allHeld()[0]!;
   await reread.hold({ ...d0, seeder: other, cumulativeBytes: 800n });
   assert.equal(reread.held(d0.infoHash, d0.downloader)!.paidBytes, 0n);

@@ -98,30 +98,3 @@ function liveFiles(session: SessionHandle, db: StateDB): { meta: Metainfo; saveP
     return t.metainfo && savePath ? [{ meta: t.metainfo, savePath }] : [];
   });
 }
-
-/**
- * A cluster member's copy of a torrent another member removed while this one was down (issue 63,
- * bench/crash --cluster): the library's row is gone, this member's holder row is a tombstone and
- * its resume record is left for it (records.remove), so it still knows the copy's files. With
- * `deleteData` the files of that info dict under `savePath` go, those a torrent here owns apart;
- * then the tombstone and the resume record. Returns how many files it deleted (undefined: their
- * names were not known, so they stay).
- */
-export async function dropTombstoned(node: Pick<RemovalParts, 'session' | 'db'>, infoHash: string, deleteData: boolean, savePath: string | null): Promise<number | undefined> {
-  const { session, db } = node;
-  // Running here: added again through this member meanwhile (its copy now; the add cleared the tombstone).
-  if (session.get(infoHash)) return 0;
-  let removed: number | undefined = 0;
-  // Back in the library (added again since): its files may be a new copy's by now; the tombstone
-  // alone goes (a copy of its own still running here is drop()'s, in @cascade/cluster's holdings).
-  if (deleteData && savePath && !db.records.has(infoHash)) {
-    const lib = await loadEngine();
-    const info = (await db.resume.get(infoHash))?.infoBytes;
-    const meta = info && lib.parseInfoDict(info);
-    const owners = meta && (await otherOwners(db, lib, infoHash, liveFiles(session, db)));
-    if (!meta || !owners) removed = undefined; // its files are not known: they stay
-    else if (!session.get(infoHash) && !db.records.has(infoHash)) removed = await deleteOwnFiles(meta, savePath, owners);
-  }
-  await db.records.dropTombstone(infoHash);
-  return removed;
-}

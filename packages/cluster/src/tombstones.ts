@@ -1,0 +1,32 @@
+// A member's copy of a torrent another member removed while this one was away (issue 63, found by
+// bench:crash --cluster): the library's row is gone, this member's holder row is a tombstone, and its
+// resume record was left for it (the node's records.remove), so it still knows the copy's files.
+import type { CascadeNode } from '@cascade/node';
+import { deleteOwnFiles, otherOwners } from '@cascade/node/cluster-host';
+import { parseInfoDict, parseTorrent, type Metainfo } from '@cascade/engine';
+
+/**
+ * With `deleteData` the files of that info dict under `savePath` go (those a torrent here owns
+ * apart), unless the torrent is in the library again (added again since: its files may be a new
+ * copy's); then the tombstone and the resume record (only if still a tombstone: an add through this
+ * member since made it a copy again). Returns how many files it deleted (undefined: their names were
+ * not known, so they stay).
+ */
+export async function dropTombstoned(node: Pick<CascadeNode, 'session' | 'db'>, infoHash: string, deleteData: boolean, savePath: string | null): Promise<number | undefined> {
+  const { session, db } = node;
+  if (session.get(infoHash)) return 0;
+  let removed: number | undefined = 0;
+  if (deleteData && savePath && !db.records.has(infoHash)) {
+    const info = (await db.resume.get(infoHash))?.infoBytes;
+    const meta = info && parseInfoDict(info);
+    const live = session.list().flatMap((t) => {
+      const at = db.getTorrent(t.infoHashHex)?.savePath;
+      return t.metainfo && at ? [{ meta: t.metainfo as Metainfo, savePath: at }] : [];
+    });
+    const owners = meta && (await otherOwners(db, { parseTorrent, parseInfoDict }, infoHash, live));
+    if (!meta || !owners) removed = undefined;
+    else if (!session.get(infoHash) && !db.records.has(infoHash)) removed = await deleteOwnFiles(meta, savePath, owners);
+  }
+  await db.records.dropTombstone(infoHash);
+  return removed;
+}
