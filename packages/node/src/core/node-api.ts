@@ -120,13 +120,14 @@ export function createNodeApi(node: ApiNode): RpcHandlers {
       const savePath = given === undefined ? undefined : resolvePath(given);
       // The client sends the infohash it parsed, so a repeat add is answered without touching the session.
       const hint = optStr(p, 'infoHash');
-      const { existing: already, release } = hint ? await copyForAdd(node, hint.toLowerCase()) : { existing: undefined, release: undefined };
       const peers = Array.isArray(p.peers) ? p.peers.filter((x): x is string => typeof x === 'string') : [];
       // A private share's key from a link (`cascade add LINK`): kept by the node, never given to the engine.
       const keyText = optStr(p, 'shareKey');
       const shareKey = keyText === undefined ? undefined : new Uint8Array(Buffer.from(keyText, 'base64url'));
       if (shareKey && !hint) throw new InvalidInput('a link\'s key comes with the infohash it is for');
       if (shareKey && shareKey.length !== 32) throw new InvalidInput('the key in this link (#k=…) is not 32 bytes: the link was cut short or changed');
+      // After the checks that throw: a copy dropped for this add is released once the add settled.
+      const { existing: already, release } = hint ? await copyForAdd(node, hint.toLowerCase()) : { existing: undefined, release: undefined };
       if (already) {
         await node.addPeers(already, peers);
         if (shareKey) await node.privateShares.useKey(already, shareKey);
