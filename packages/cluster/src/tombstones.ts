@@ -2,8 +2,8 @@
 // bench:crash --cluster): the library's row is gone, this member's holder row is a tombstone, and its
 // resume record was left for it (the node's records.remove), so it still knows the copy's files.
 import type { CascadeNode } from '@cascade/node';
-import { deleteOwnFiles, otherOwners } from '@cascade/node/cluster-host';
-import { parseInfoDict, parseTorrent, type Metainfo } from '@cascade/engine';
+import { deleteOwnFiles, liveFiles, otherOwners } from '@cascade/node/cluster-host';
+import { parseInfoDict, parseTorrent } from '@cascade/engine';
 
 /**
  * With `deleteData` the files of that info dict under `savePath` go (those a torrent here owns
@@ -19,11 +19,7 @@ export async function dropTombstoned(node: Pick<CascadeNode, 'session' | 'db'>, 
   if (deleteData && savePath && !db.records.has(infoHash)) {
     const info = (await db.resume.get(infoHash))?.infoBytes;
     const meta = info && parseInfoDict(info);
-    const live = session.list().flatMap((t) => {
-      const at = db.getTorrent(t.infoHashHex)?.savePath;
-      return t.metainfo && at ? [{ meta: t.metainfo as Metainfo, savePath: at }] : [];
-    });
-    const owners = meta && (await otherOwners(db, { parseTorrent, parseInfoDict }, infoHash, live));
+    const owners = meta && (await otherOwners(db, { parseTorrent, parseInfoDict }, infoHash, liveFiles(session, db)));
     if (!meta || !owners) removed = undefined;
     else if (!session.get(infoHash) && !db.records.has(infoHash)) removed = await deleteOwnFiles(meta, savePath, owners);
   }

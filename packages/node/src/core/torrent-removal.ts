@@ -92,7 +92,7 @@ export async function refuseFilesOfStored(session: SessionHandle, db: StateDB, b
 }
 
 /** The running torrents' files, for the ownership checks of stored ones (own-files.ts). */
-function liveFiles(session: SessionHandle, db: StateDB): { meta: Metainfo; savePath: string }[] {
+export function liveFiles(session: Pick<SessionHandle, 'list'>, db: StateDB): { meta: Metainfo; savePath: string }[] {
   return session.list().flatMap((t) => {
     const savePath = db.getTorrent(t.infoHashHex)?.savePath;
     return t.metainfo && savePath ? [{ meta: t.metainfo, savePath }] : [];
