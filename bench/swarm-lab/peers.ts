@@ -81,6 +81,13 @@ export function startPeer(lab: SwarmLab, peer: LabPeer, client: Client, o: Start
     cmd = PYTHON;
     args = [LT_PEER, '--torrent', o.torrent, '--dir', o.dir, ...(o.role === 'seed' ? ['--seed'] : []), ...(o.stay ? ['--stay'] : []), ...(o.role === 'seed' && o.superSeed ? ['--super-seed'] : [])];
   }
+  // SWARM_LAB_PROFILE=DIR: each Cascade peer writes a V8 CPU profile there when it exits (read
+  // with bench/swarm-lab/profile-top.ts), started as the launcher would start it.
+  const profileDir = process.env.SWARM_LAB_PROFILE;
+  if (client === 'cascade' && profileDir) {
+    args = ['--cpu-prof', '--cpu-prof-dir', profileDir, '--max-semi-space-size=8', '--no-memory-reducer', CLI_BIN, ...args];
+    cmd = process.execPath;
+  }
   const child = lab.spawn(peer.ns, cmd, args, {
     cwd: REPO_ROOT,
     env: { ...process.env, CASCADE_PORT_MAPPING: 'off', CASCADE_LSD: 'off', HOME: o.stateDir },

@@ -53,9 +53,33 @@ function* nonces(x: Buffer, h1: Buffer): Generator<bigint> {
   }
 }
 
-/** recovery ‖ r ‖ s (65 bytes) of a 32-byte digest: what the identity package's sign gives. */
+/** recovery ‖ r ‖ s (65 bytes) of a 32-byte digest: what the identity package's sign gives.
+ *  libsecp256k1 signs once it is loaded (~85 µs against ~1.1 ms here: BigInt inversion and
+ *  OpenSSL's generic-curve k·G; a swarm peer signs a receipt a second to each Cascade seeder,
+ *  issue 60), loaded at the SIGNS_BEFORE_BINDING-th signature if no recovery loaded it first.
+ *  Its nonces are RFC 6979's too and its s low, so the bytes are the same (node-identity.test.ts). */
 export function nativeSecp256k1Sign(digest: Uint8Array, secret: Uint8Array): Uint8Array {
   if (digest.length !== 32 || secret.length !== 32) throw new Error('secp256k1: a 32-byte digest and secret are needed');
+  const d = toBig(secret);
+  if (d < 1n || d >= N) throw new Error('secp256k1: the secret is out of range');
+  const lib = ++signaturesAsked >= SIGNS_BEFORE_BINDING || libsecp256k1 !== undefined ? binding() : null;
+  if (!lib) return opensslSecp256k1Sign(digest, secret);
+  // The digest reduced mod n first, as RFC 6979's bits2octets and the package do: this libsecp256k1
+  // feeds a digest ≥ n to its nonce unreduced, which would sign those (a 2^-128 chance) differently.
+  const { signature, recid } = lib.ecdsaSign(to32(mod(toBig(digest))), secret);
+  const out = new Uint8Array(65);
+  out[0] = recid;
+  out.set(signature, 1);
+  return out;
+}
+
+/** Loading libsecp256k1 costs ~20 ms once: a one-shot command that signs a binding and a receipt
+ *  or two does them here instead. */
+const SIGNS_BEFORE_BINDING = 4;
+let signaturesAsked = 0;
+
+/** The same signature with OpenSSL's k·G (exported for the test that holds both to the package's). */
+export function opensslSecp256k1Sign(digest: Uint8Array, secret: Uint8Array): Uint8Array {
   const d = toBig(secret);
   if (d < 1n || d >= N) throw new Error('secp256k1: the secret is out of range');
   const z = mod(toBig(digest));
@@ -85,6 +109,7 @@ export function nativeSecp256k1Sign(digest: Uint8Array, secret: Uint8Array): Uin
 /** The part of the `secp256k1` package's libsecp256k1 binding used here (its own validation in front). */
 interface Libsecp256k1 {
   ecdsaRecover(sig: Uint8Array, recid: number, msg32: Uint8Array, compressed: boolean): Uint8Array;
+  ecdsaSign(msg32: Uint8Array, seckey: Uint8Array): { signature: Uint8Array; recid: number };
 }
 
 /** Loaded at the second recovery of a process, not at a node's start: loading costs ~15 ms of CPU
