@@ -6,6 +6,7 @@
 // row's save_path, and clears the request — or keeps why it failed (`move_error`) for the detail.
 
 import { makeDirs } from '@cascade/engine/make-dirs';
+import { moveJournalled } from '@cascade/engine/move-journal';
 import type { CascadeNode } from '@cascade/node';
 import { errorMessage } from '@cascade/node/basics';
 import { REMOVED, REMOVED_WITH_DATA, saveDir, type Store } from '@cascade/node/cluster-host';
@@ -53,8 +54,9 @@ export class HolderMoveStore {
 
 /**
  * Moves this member's copy of `infoHash` to `given` (as the user gave it: resolved against this
- * member's own download dir). The engine moves the data first: a move that fails leaves it where
- * it was, and its row's save path unchanged.
+ * member's own download dir). Journalled as the node's own moves are (moveJournalled): a move that
+ * fails leaves the data where it was and its row's save path unchanged, and a crash before the new
+ * path is stored is undone at the member's next start.
  */
 export async function moveOwnCopy(node: CascadeNode, infoHash: string, given: string): Promise<void> {
   const t = node.session.get(infoHash);
@@ -63,8 +65,7 @@ export async function moveOwnCopy(node: CascadeNode, infoHash: string, given: st
   const path = saveDir('savePath', given, node.downloadDir, node.db.stateDir);
   if (path === rec.savePath) return;
   await makeDirs(path);
-  await t.move(path);
-  await node.db.records.setSavePath(infoHash, path);
+  await moveJournalled(node.db.stateDir, infoHash, t, rec.savePath, path, node.model.movesWith?.(infoHash) ?? [], (p) => node.db.records.setSavePath(infoHash, p));
 }
 
 /** Carries out the moves asked of this member's copies, one at a time; each settled in its row. */
@@ -114,7 +115,7 @@ export class HolderMoves {
         await moveOwnCopy(this.#node, m.infoHash, m.moveTo);
         this.#node.out.event('cluster', { state: 'moved', infoHash: m.infoHash, savePath: this.#node.db.records.get(m.infoHash)?.savePath });
       } catch (err) {
-        error = `moving the data to ${m.moveTo} failed; it stays where it was: ${errorMessage(err)}`;
+        error = `${m.moveTo}: ${errorMessage(err)}`;
         this.#node.out.note(`cluster: ${m.infoHash}: ${error}`);
       }
       await this.#store.settle(m.infoHash, member, m.moveTo, error);

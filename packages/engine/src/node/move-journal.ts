@@ -115,6 +115,40 @@ export async function endMove(stateDir: string, infoHash: string, kind: 'move' |
   await rm(fileOf(stateDir, infoHash, kind), { force: true });
 }
 
+/** What moveJournalled throws when the data could not move: it stays where it was. */
+export class MoveFailed extends Error {
+  constructor(cause: unknown) {
+    super(`moving the data failed; it stays where it was: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'MoveFailed';
+  }
+}
+
+/** A torrent whose data moves (the engine's Torrent). */
+interface Movable {
+  readonly metainfo: Pick<Metainfo, 'name' | 'multiFile' | 'files'> | undefined;
+  move(to: string): Promise<void>;
+}
+
+/**
+ * Moves `torrent`'s data from `from` to `to` under the journal, and `store`s the new path (the move
+ * counts as done once it resolves) before the journal goes: the node's own moves and a cluster
+ * member's move of its copy asked through another member go through it. Throws MoveFailed when the
+ * data did not move; whatever `store` throws comes as it is (the data moved, the journal stays and
+ * the next start puts it back).
+ */
+export async function moveJournalled(stateDir: string, infoHash: string, torrent: Movable, from: string, to: string, alsoRoots: readonly string[], store: (path: string) => Promise<void>): Promise<void> {
+  const meta = torrent.metainfo;
+  if (meta) await beginMove(stateDir, infoHash, meta, from, to, alsoRoots).catch((err: unknown) => { throw new MoveFailed(err); });
+  try {
+    await torrent.move(to);
+  } catch (err) {
+    await endMove(stateDir, infoHash);
+    throw new MoveFailed(err);
+  }
+  await store(to);
+  await endMove(stateDir, infoHash);
+}
+
 async function exists(p: string): Promise<boolean> {
   return lstat(p).then(() => true, () => false);
 }

@@ -22,7 +22,7 @@ import { MetadataWatch, STALLED_AFTER_MS, stalledReason } from './stalled.ts';
 import { bool, fail, objectOf, saveDir, tagList } from './validate.ts';
 import type { AddInput } from '../core/node-parts.ts';
 import { setPieceOrder } from '../files/torrent-edits.ts';
-import { beginMove, endMove } from '@cascade/engine/move-journal';
+import { MoveFailed, moveJournalled } from '@cascade/engine/move-journal';
 
 /** Add options as a door gives them (AddInput, all optional), and as they are after the model resolved them. */
 export type { AddInput } from '../core/node-parts.ts';
@@ -227,22 +227,9 @@ export class NodeModel {
     const savePath = patch.savePath === undefined ? undefined : saveDir('savePath', patch.savePath, s.downloadDir, this.#db.stateDir);
     if (savePath !== undefined && savePath !== rec.savePath && t) {
       await this.#makeDir('savePath', savePath);
-      // Journalled until the new path is stored: a crash in between is undone at the next start
-      // (files/move-journal.ts), so the data is never half here, half there.
-      const meta = t.metainfo;
-      if (meta) {
-        await beginMove(this.#db.stateDir, infoHash, meta, rec.savePath, savePath, this.movesWith?.(infoHash) ?? []).catch((err: unknown) => {
-          throw new NodeError('failed', `moving the data failed; it stays where it was: ${errorMessage(err)}`);
-        });
-      }
-      try {
-        await t.move(savePath);
-      } catch (err) {
-        await endMove(this.#db.stateDir, infoHash);
-        throw new NodeError('failed', `moving the data failed; it stays where it was: ${errorMessage(err)}`);
-      }
-      await this.options.setSavePath(infoHash, savePath);
-      await endMove(this.#db.stateDir, infoHash);
+      // Journalled until the new path is stored (move-journal.ts): the data is never half here, half there.
+      await moveJournalled(this.#db.stateDir, infoHash, t, rec.savePath, savePath, this.movesWith?.(infoHash) ?? [], (path) => this.options.setSavePath(infoHash, path))
+        .catch((err: unknown) => { throw err instanceof MoveFailed ? new NodeError('failed', err.message) : err; });
     }
     if (savePath !== undefined) {
       // A cluster's other holders each move their own copy (the path as given: a relative one is
