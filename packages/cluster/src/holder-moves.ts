@@ -65,7 +65,7 @@ export async function moveOwnCopy(node: CascadeNode, infoHash: string, given: st
   const path = saveDir('savePath', given, node.downloadDir, node.db.stateDir);
   if (path === rec.savePath) return;
   await makeDirs(path);
-  await moveJournalled(node.db.stateDir, infoHash, t, rec.savePath, path, node.model.movesWith?.(infoHash) ?? [], (p) => node.db.records.setSavePath(infoHash, p));
+  await moveJournalled(node.db.stateDir, infoHash, t, path, node.model.movesWith?.(infoHash) ?? [], (p) => node.db.records.setSavePath(infoHash, p));
 }
 
 /** Carries out the moves asked of this member's copies, one at a time; each settled in its row. */

@@ -126,27 +126,42 @@ export class MoveFailed extends Error {
 /** A torrent whose data moves (the engine's Torrent). */
 interface Movable {
   readonly metainfo: Pick<Metainfo, 'name' | 'multiFile' | 'files'> | undefined;
+  readonly savePath: string;
   move(to: string): Promise<void>;
 }
 
+/** The move of each torrent under way, by journal file: the next waits for it. */
+const underWay = new Map<string, Promise<unknown>>();
+
 /**
- * Moves `torrent`'s data from `from` to `to` under the journal, and `store`s the new path (the move
- * counts as done once it resolves) before the journal goes: the node's own moves and a cluster
- * member's move of its copy asked through another member go through it. Throws MoveFailed when the
- * data did not move; whatever `store` throws comes as it is (the data moved, the journal stays and
- * the next start puts it back).
+ * Moves `torrent`'s data to `to` under the journal, and `store`s the new path (the move counts as
+ * done once it resolves) before the journal goes: the node's own moves and a cluster member's move
+ * of its copy asked through another member go through it. Two moves of one torrent (a member's own
+ * and one asked through another member) go one after the other, each from where the data is then:
+ * run together, the second wrote its journal over the first's and removed it when the engine
+ * refused it, leaving the first unjournalled. Throws MoveFailed when the data did not move;
+ * whatever `store` throws comes as it is (the data moved, the journal stays and the next start puts
+ * it back).
  */
-export async function moveJournalled(stateDir: string, infoHash: string, torrent: Movable, from: string, to: string, alsoRoots: readonly string[], store: (path: string) => Promise<void>): Promise<void> {
-  const meta = torrent.metainfo;
-  if (meta) await beginMove(stateDir, infoHash, meta, from, to, alsoRoots).catch((err: unknown) => { throw new MoveFailed(err); });
-  try {
-    await torrent.move(to);
-  } catch (err) {
+export function moveJournalled(stateDir: string, infoHash: string, torrent: Movable, to: string, alsoRoots: readonly string[], store: (path: string) => Promise<void>): Promise<void> {
+  const key = fileOf(stateDir, infoHash);
+  const run = (underWay.get(key) ?? Promise.resolve()).catch(() => {}).then(async () => {
+    const from = torrent.savePath;
+    if (from === to) return;
+    const meta = torrent.metainfo;
+    if (meta) await beginMove(stateDir, infoHash, meta, from, to, alsoRoots).catch((err: unknown) => { throw new MoveFailed(err); });
+    try {
+      await torrent.move(to);
+    } catch (err) {
+      await endMove(stateDir, infoHash);
+      throw new MoveFailed(err);
+    }
+    await store(to);
     await endMove(stateDir, infoHash);
-    throw new MoveFailed(err);
-  }
-  await store(to);
-  await endMove(stateDir, infoHash);
+  });
+  underWay.set(key, run);
+  void run.catch(() => {}).finally(() => underWay.get(key) === run && underWay.delete(key));
+  return run;
 }
 
 async function exists(p: string): Promise<boolean> {

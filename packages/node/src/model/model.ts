@@ -228,7 +228,7 @@ export class NodeModel {
     if (savePath !== undefined && savePath !== rec.savePath && t) {
       await this.#makeDir('savePath', savePath);
       // Journalled until the new path is stored (move-journal.ts): the data is never half here, half there.
-      await moveJournalled(this.#db.stateDir, infoHash, t, rec.savePath, savePath, this.movesWith?.(infoHash) ?? [], (path) => this.options.setSavePath(infoHash, path))
+      await moveJournalled(this.#db.stateDir, infoHash, t, savePath, this.movesWith?.(infoHash) ?? [], (path) => this.options.setSavePath(infoHash, path))
         .catch((err: unknown) => { throw err instanceof MoveFailed ? new NodeError('failed', err.message) : err; });
     }
     if (savePath !== undefined) {
