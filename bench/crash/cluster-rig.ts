@@ -5,7 +5,7 @@
 // at a capped rate (rig.ts). Everything it starts it stops, and its temp dir goes, also on exit.
 
 import type { ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, writeFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -84,6 +84,7 @@ export class ClusterRig {
     m.node = await startNode({
       host: m.host, httpPort: m.httpPort, stateDir: m.stateDir, downloadDir: m.downloadDir, logPath: m.logPath,
       extraArgs: ['--no-chain', '--database', this.database, '--redis', this.#redisUrl, '--cluster-url', `http://${m.host}:${m.httpPort}`],
+      stampLog: true,
       onSpawn: (child) => {
         m.child = child;
         child.once('exit', () => m.child === child && (m.child = undefined));
@@ -117,6 +118,16 @@ export class ClusterRig {
 
   memberOfUrl(url: string | null | undefined): Member | undefined {
     return this.members.find((m) => url && new URL(url).host === `${m.host}:${m.httpPort}`);
+  }
+
+  /** The holder and resume rows (and the members' ids) into `<root>/<name>.rows.txt`. */
+  async dumpRows(name: string): Promise<void> {
+    const rows = [
+      ...(await this.sql('SELECT id, url FROM cluster_members ORDER BY url')).map((r) => JSON.stringify(r)),
+      ...(await this.sql('SELECT info_hash, member_id, state, progress, save_path, move_to, move_error, epoch FROM torrent_holders ORDER BY info_hash, member_id')).map((r) => JSON.stringify(r)),
+      ...(await this.sql('SELECT info_hash, member_id, length(have) AS have_bytes, info IS NOT NULL AS info FROM resume ORDER BY info_hash, member_id')).map((r) => `resume ${JSON.stringify(r)}`),
+    ];
+    writeFileSync(join(this.root, `${name}.rows.txt`), `${new Date().toISOString()}\n${rows.join('\n')}\n`);
   }
 
   sql<R extends pg.QueryResultRow>(text: string): Promise<R[]> {

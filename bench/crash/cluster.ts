@@ -101,6 +101,8 @@ export async function clusterCrashRun(o: ClusterCrashOptions): Promise<CrashRepo
       }
       kills.push(record);
       for (const f of record.findings) if (!f.ok) rig.trace(`kill ${n}: FAILED ${f.check}: ${f.detail}`);
+      // CRASH_KEEP: the rows as the checks saw them, beside ops.log and the members' stamped logs.
+      if (process.env.CRASH_KEEP && record.findings.some((f) => !f.ok)) await rig.dumpRows(`kill-${n}`).catch(() => {});
       log(describeCluster(record, victims));
     }
     const end: Finding[] = await checkConverged(rig, churn, Math.min(2, rig.members.length), o.convergeMs);

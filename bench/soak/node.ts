@@ -64,6 +64,8 @@ export interface NodeStart {
   extraArgs?: string[];
   /** The process as soon as it is spawned (the crash harness kills some during their start). */
   onSpawn?: (child: ChildProcess) => void;
+  /** Each line of the log stamped with the time it came (the crash harness: read beside its ops.log). */
+  stampLog?: boolean;
 }
 
 export async function startNode(o: NodeStart): Promise<SoakNode> {
@@ -76,13 +78,15 @@ export async function startNode(o: NodeStart): Promise<SoakNode> {
   const child = track(spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...QUIET_ENV } }));
   o.onSpawn?.(child);
   const log = createWriteStream(o.logPath, { flags: 'a' });
-  child.stderr!.pipe(log);
+  const stamp = o.stampLog ? () => `${new Date().toISOString()} ` : () => '';
+  if (o.stampLog) createInterface({ input: child.stderr! }).on('line', (line) => log.write(`${stamp()}${line}\n`));
+  else child.stderr!.pipe(log);
   const lines = createInterface({ input: child.stdout! });
   const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
     let listening: Record<string, unknown> | undefined;
     const timer = setTimeout(() => reject(new Error(`cascade serve: not serving within 180 s; see ${o.logPath}`)), 180_000);
     lines.on('line', (line) => {
-      log.write(`${line}\n`);
+      log.write(`${stamp()}${line}\n`);
       let ev: Record<string, unknown>;
       try {
         ev = JSON.parse(line) as Record<string, unknown>;

@@ -12,6 +12,7 @@ import { moveTorrent } from './torrent-move.ts';
 import { FileStatTracker } from './resume-files.ts';
 import { expandSelection } from '../metainfo/magnet.ts';
 import type { FileRanges, Metainfo } from '../types.ts';
+import type { Storage } from '../platform.ts';
 import type { TorrentContext } from '../session/torrent-context.ts';
 import { TorrentHashes } from './torrent-hashes.ts';
 import { isDiskError } from '../events/counters.ts';
@@ -344,13 +345,26 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
     this.saver?.stop();
     this.pieceCache?.clear();
     if (opts.deleteData) {
-      await this.storage?.destroy();
+      await this.storageToDelete()?.destroy();
       await this.ctx.resumeStore?.delete(this.infoHashHex).catch(() => {});
     } else {
       await this.storage?.close();
     }
     this.releaseFiles?.();
     this.releaseFiles = undefined;
+  }
+
+  /** What deletes the data: a torrent whose start never reached its files (added paused, queued,
+   *  removed at once after a load) has no storage yet, and its files are its own to delete all the
+   *  same (a cluster's trimmed copy kept them for good: issue 63) — unless another torrent claims them. */
+  private storageToDelete(): Storage | undefined {
+    if (this.storage || !this.metainfo) return this.storage;
+    try {
+      this.releaseFiles ??= this.ctx.claimFiles?.(this.metainfo, this.opts.savePath);
+    } catch {
+      return undefined;
+    }
+    return this.ctx.createStorage(this.metainfo, this.opts.savePath);
   }
 
   /** Switches private discovery on or off for a torrent already added: its announces stop (the
