@@ -60,4 +60,15 @@ test('seed and download each print the other as a peer-identified Cascade peer',
   assert.equal(seenBySeeder.did, b.did);
   assert.equal(seenBySeeder.address, b.address);
   assert.match(seenBySeeder.peer, /^127\.0\.0\.1:\d+$/);
+
+  // The same identity back for the same torrent (a second download from the same state): the seed
+  // knows it already and does not print it again (a cluster's members reconnect to each other for
+  // every torrent they share: reprinted, that was most of a member's log, issue 63).
+  const again = spawnSync(process.execPath, [MAIN, 'download', join(dir, 'file.torrent'), '-o', join(dir, 'out2'), '--peer', `127.0.0.1:${port}`, '--json', '--no-dht', '--host', '127.0.0.1', '--port', '0', '--state-dir', stateB], {
+    encoding: 'utf8', timeout: 40_000,
+  });
+  assert.equal(again.status, 0, again.stdout + again.stderr);
+  assert.ok(again.stdout.includes('"peer-identified"'), 'the new download process prints the seed');
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(seedEvents.filter((e) => e.event === 'peer-identified' && e.did === b.did).length, 1, 'printed once by the seed');
 });

@@ -53,29 +53,21 @@ function* nonces(x: Buffer, h1: Buffer): Generator<bigint> {
   }
 }
 
-/** recovery ‖ r ‖ s (65 bytes) of a 32-byte digest: what the identity package's sign gives.
- *  libsecp256k1 signs once it is loaded (~85 µs against ~1.1 ms here: BigInt inversion and
- *  OpenSSL's generic-curve k·G; a swarm peer signs a receipt a second to each Cascade seeder,
- *  issue 60), loaded at the SIGNS_BEFORE_BINDING-th signature if no recovery loaded it first.
- *  Its nonces are RFC 6979's too and its s low, so the bytes are the same (node-identity.test.ts). */
+/** recovery ‖ r ‖ s (65 bytes) of a 32-byte digest: what the identity package's sign gives. From
+ *  the 4th signature of a process (loading it costs ~20 ms once) libsecp256k1 signs: ~85 µs against
+ *  ~1.1 ms for OpenSSL's generic-curve k·G and BigInt inversion (a swarm peer signs a receipt a
+ *  second to each Cascade seeder, issue 60). Its nonces are RFC 6979's and its s low: the same bytes
+ *  (node-identity.test.ts), once the digest is reduced mod n as bits2octets says (this libsecp256k1
+ *  would feed a digest ≥ n, a 2^-128 chance, to its nonce unreduced). */
 export function nativeSecp256k1Sign(digest: Uint8Array, secret: Uint8Array): Uint8Array {
   if (digest.length !== 32 || secret.length !== 32) throw new Error('secp256k1: a 32-byte digest and secret are needed');
+  const lib = ++signaturesAsked >= 4 || libsecp256k1 !== undefined ? binding() : null;
+  if (!lib) return opensslSecp256k1Sign(digest, secret);
   const d = toBig(secret);
   if (d < 1n || d >= N) throw new Error('secp256k1: the secret is out of range');
-  const lib = ++signaturesAsked >= SIGNS_BEFORE_BINDING || libsecp256k1 !== undefined ? binding() : null;
-  if (!lib) return opensslSecp256k1Sign(digest, secret);
-  // The digest reduced mod n first, as RFC 6979's bits2octets and the package do: this libsecp256k1
-  // feeds a digest ≥ n to its nonce unreduced, which would sign those (a 2^-128 chance) differently.
   const { signature, recid } = lib.ecdsaSign(to32(mod(toBig(digest))), secret);
-  const out = new Uint8Array(65);
-  out[0] = recid;
-  out.set(signature, 1);
-  return out;
+  return Uint8Array.of(recid, ...signature);
 }
-
-/** Loading libsecp256k1 costs ~20 ms once: a one-shot command that signs a binding and a receipt
- *  or two does them here instead. */
-const SIGNS_BEFORE_BINDING = 4;
 let signaturesAsked = 0;
 
 /** The same signature with OpenSSL's k·G (exported for the test that holds both to the package's). */

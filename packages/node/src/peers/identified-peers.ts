@@ -29,6 +29,8 @@ export class IdentifiedPeers {
   readonly #wire = new Map<string, WirePeer>();
   readonly #handlers: IdentifiedMessageHandler[] = [];
   readonly #identifiedListeners: ((who: IdentifiedPeer, peer: WirePeer) => void)[] = [];
+  /** "did infohash" pairs printed as `peer-identified`. */
+  readonly #told = new Set<string>();
   readonly #out: NodeLog;
   readonly ledger: IdentityLedger;
 
@@ -48,7 +50,12 @@ export class IdentifiedPeers {
         // Verified and nothing held against it (this node's own ledger, kept across restarts):
         // unchoked first. The peer's own claim plays no part.
         if (isClean(this.ledger.record(who.did))) peer.setPriority?.(FAST_LANE);
-        this.#out.event('peer-identified', { did: who.did, address: who.address, peer: peer.address, infoHash: hex(peer.infoHash) });
+        // Once per identity and torrent: cluster members reconnect for every torrent they share, and
+        // each reconnect printed was most of a member's log (issue 63: 3.2 MB/h, a single node 0.25).
+        const told = `${who.did} ${hex(peer.infoHash)}`;
+        if (this.#told.size >= 50_000) this.#told.clear(); // bounded
+        if (!this.#told.has(told)) this.#out.event('peer-identified', { did: who.did, address: who.address, peer: peer.address, infoHash: hex(peer.infoHash) });
+        this.#told.add(told);
         for (const listener of this.#identifiedListeners) listener(this.#byPeer.get(key)!, peer);
       },
       // Never trusted, only noted: the peer stays a plain BitTorrent peer.
