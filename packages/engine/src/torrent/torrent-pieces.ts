@@ -362,6 +362,13 @@ export abstract class TorrentPieces extends TorrentSwarm {
       return this.pieceFailed(index, contributors);
     }
     if (this.closed || !this.picker) return;
+    // Hashed while a move takes the files away (moving is set before the move waits for the writes
+    // under way): written now, it would land in the old folder after the files left it, and count
+    // as held in the new one (issue 63, bench:crash --cluster). Fetched again once moved, no one blamed.
+    if (this.moving || !this.storage) {
+      this.pool?.release(data);
+      return this.picker.failed(index);
+    }
     // A reader that transforms pieces as they come (a private share's decryption) takes the
     // verified bytes here, synchronously: the buffer goes back to the pool after the write.
     if (this.listenerCount('piece-data') > 0) this.emit('piece-data', index, data);
@@ -369,7 +376,7 @@ export abstract class TorrentPieces extends TorrentSwarm {
     // resume data) only once its write has returned, so a killed process never claims a piece the
     // kernel does not hold. The data is not fsynced: after a power loss the bitfield may outlive
     // it (docs/durability.md; pieces/check.ts hashes files whose size or mtime moved).
-    const write = this.storage!.writePiece(index, data);
+    const write = this.storage.writePiece(index, data);
     (this.pendingWrites ??= new Set()).add(write);
     this.writeBacklog += data.length;
     try {
