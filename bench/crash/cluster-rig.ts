@@ -45,6 +45,15 @@ export class ClusterRig {
 
   readonly #exitCleanup = () => {
     for (const m of this.members) m.child?.kill('SIGKILL');
+    // Stopped interrupted too (SIGINT): PostgreSQL's stop runs pg_ctl at once, Redis's signals it at
+    // once (what either does after an await is lost at exit).
+    for (let fn = this.#later.pop(); fn; fn = this.#later.pop()) {
+      try {
+        void Promise.resolve(fn()).catch(() => {});
+      } catch {
+        // already stopped
+      }
+    }
     if (!process.env.CRASH_KEEP) rmSync(this.root, { recursive: true, force: true });
   };
 
