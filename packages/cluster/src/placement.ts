@@ -21,11 +21,13 @@ import { errorMessage } from '@cascade/node/basics';
 import type { MemberRow } from './cluster-store.ts';
 import { effectiveReplicas } from './cluster-view.ts';
 import { FAILED, type HolderRow, type HolderStore } from './holder-store.ts';
-import type { ClusterMembership } from './membership.ts';
+import { MEMBER_RENEW_MS, type ClusterMembership } from './membership.ts';
 import { ToldSet } from './told-set.ts';
 
 /** How soon after a nudge (an add, a death) the loop runs: nudges within it are one run. */
 const SOON_MS = 250;
+/** A member whose last renewal is older than this (one and a half renewals) keeps no copy a trim counts on. */
+const TRIM_FRESH_MS = MEMBER_RENEW_MS * 1.5;
 
 export interface PlacementParts {
   readonly membership: ClusterMembership;
@@ -163,7 +165,7 @@ export class Placement {
       c.live++;
       c.rows.push(r);
     }
-    run.trimmed = await this.#trim(copies, live, target, epoch);
+    run.trimmed = await this.#trim(copies, live, target, epoch, now);
     run.torrents = copies.size;
     const short = full ? new Set<string>() : this.#short;
     for (const ih of told) short.delete(ih);
@@ -208,14 +210,18 @@ export class Placement {
    * last complete copies never go. A lowered `replicas` alone trims nothing (nor does a comeback
    * the coordinator did not see: it took the lease after). Fenced on the coordinator's lease.
    */
-  async #trim(copies: ReadonlyMap<string, { rows: HolderRow[] }>, live: readonly MemberRow[], target: number, epoch: number): Promise<{ infoHash: string; member: string }[]> {
+  async #trim(copies: ReadonlyMap<string, { rows: HolderRow[] }>, live: readonly MemberRow[], target: number, epoch: number, now: number): Promise<{ infoHash: string; member: string }[]> {
     const since = new Map(live.map((x) => [x.id, x.startedAt]));
+    // The copies kept must be on members that renewed on time: one killed a moment ago is still
+    // live until its lease runs out, and a copy trimmed on its account was placed again on the same
+    // member seconds later, to be fetched again whole (bench:crash --cluster, a second kill).
+    const fresh = new Set(live.filter((x) => now - x.lastSeen <= TRIM_FRESH_MS).map((x) => x.id));
     const surplus: { infoHash: string; member: string; epoch: number }[] = [];
     for (const [infoHash, c] of copies) {
       if (c.rows.length <= target) continue;
       const back = (r: HolderRow) => (this.#cameBack.has(r.member!) ? 1 : 0);
       const ordered = [...c.rows].sort((a, b) => back(a) - back(b) || since.get(a.member!)! - since.get(b.member!)! || (a.member! < b.member! ? -1 : 1));
-      if (!ordered.slice(0, target).every((r) => r.complete)) continue;
+      if (!ordered.slice(0, target).every((r) => r.complete && fresh.has(r.member!))) continue;
       for (const r of ordered.slice(target)) if (back(r)) surplus.push({ infoHash, member: r.member!, epoch: r.epoch });
     }
     if (surplus.length === 0) return [];

@@ -93,6 +93,11 @@ async function cases(t: TestContext, open: Open): Promise<void> {
     // b joined again last). X: c's copy done, so b's goes (a tombstone its member acts on). Y: c's
     // still filling, so all three stay: the last complete copies never go.
     await store.run("UPDATE torrent_holders SET state = 'seeding', progress = 1 WHERE member_id = ? AND info_hash = ?", [c.id, X]);
+    // Not while c missed its last renewal (killed a moment ago, its lease not yet out): were c
+    // declared dead next, X would be placed on b again, to be fetched again whole.
+    await store.run('UPDATE cluster_members SET last_seen = last_seen - 4000 WHERE id = ?', [c.id]);
+    assert.deepEqual((await p.run({ full: true }))!.trimmed, [], 'kept while a kept copy\'s member missed a renewal');
+    for (const m of [a, c]) await m.tick();
     const trim = await p.run({ full: true });
     assert.deepEqual(trim!.trimmed.map((x) => `${x.infoHash.slice(0, 1)} ${x.member.slice(9)}`), ['a b']);
     assert.deepEqual((await hs.holdersOf(X)).map((h) => h.member.slice(9)), ['a', 'c']);
