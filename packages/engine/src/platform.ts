@@ -88,6 +88,9 @@ export interface Storage {
   close(): Promise<void>;
   /** Closes and deletes the torrent's files (and empty folders it made). */
   destroy(): Promise<void>;
+  /** Closes for good: the torrent moved (a new storage has its new place) or is gone, and a write
+   *  still on its way must not make its file again where it was (it rejects). */
+  retire?(): Promise<void>;
 }
 
 export type StorageFactory = (meta: Metainfo, savePath: string) => Storage;

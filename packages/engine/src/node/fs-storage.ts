@@ -88,6 +88,7 @@ export class FsStorage implements Storage {
   }
 
   private handle(file: number, create: boolean): Promise<fs.FileHandle> {
+    if (this.retired) return Promise.reject(new StorageError('the torrent moved or was removed: its old storage takes no more writes'));
     let h = this.handles.get(file);
     if (!h) {
       const p = this.fileAt(file);
@@ -172,6 +173,7 @@ export class FsStorage implements Storage {
 
   /** False when the bytes must go through the page cache after all (nothing was lost). */
   private async writeDirect(file: number, data: Uint8Array, position: number): Promise<boolean> {
+    if (this.retired) return false; // handle() refuses it then
     let opening = this.directHandles.get(file);
     if (!opening) {
       if (this.directHandles === NO_HANDLES) this.directHandles = new Map();
@@ -246,8 +248,16 @@ export class FsStorage implements Storage {
     await Promise.all(hs.map((h) => h.then((x) => x.close(), () => {})));
   }
 
-  async destroy(): Promise<void> {
+  /** Set once the torrent let go of this storage (moved, removed): every open is refused. */
+  private retired = false;
+
+  async retire(): Promise<void> {
+    this.retired = true;
     await this.close();
+  }
+
+  async destroy(): Promise<void> {
+    await this.retire();
     // Only files: a directory where one of our files would be belongs to someone else (another
     // torrent's folder of the same name), and deleting this torrent must neither remove it nor fail.
     await Promise.all(filePaths(this.meta, this.savePath).map(async (p) => {

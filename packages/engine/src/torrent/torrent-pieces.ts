@@ -376,13 +376,16 @@ export abstract class TorrentPieces extends TorrentSwarm {
     // resume data) only once its write has returned, so a killed process never claims a piece the
     // kernel does not hold. The data is not fsynced: after a power loss the bitfield may outlive
     // it (docs/durability.md; pieces/check.ts hashes files whose size or mtime moved).
-    const write = this.storage.writePiece(index, data);
+    const storage = this.storage;
+    const write = storage.writePiece(index, data);
     (this.pendingWrites ??= new Set()).add(write);
     this.writeBacklog += data.length;
     try {
       await write;
     } catch (err) {
       this.picker.failed(index);
+      // Its storage let go meanwhile (moved, removed): not a disk's fault; fetched again if wanted.
+      if (this.closed || this.moving || this.storage !== storage) return;
       if (this.ctx.tally) this.ctx.tally.diskErrors++;
       return this.fail(`disk error: ${(err as Error).message}`);
     } finally {

@@ -348,7 +348,7 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
       await this.storageToDelete()?.destroy();
       await this.ctx.resumeStore?.delete(this.infoHashHex).catch(() => {});
     } else {
-      await this.storage?.close();
+      await (this.storage?.retire ? this.storage.retire() : this.storage?.close());
     }
     this.releaseFiles?.();
     this.releaseFiles = undefined;
@@ -439,8 +439,10 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
     else await this.resumeSaver.flush();
     this.pieceCache?.clear();
     this.pieceCache = undefined;
-    await this.storage?.close();
+    // Let go for good: a write still on its way would make a file again in the folder being left.
+    const old = this.storage;
     this.storage = undefined;
+    await (old?.retire ? old.retire() : old?.close());
     return running;
   }
 
