@@ -214,8 +214,9 @@ export class Holdings {
     this.#tombstonesSweptAt = Date.now();
     this.#tombstonesTold = false;
     for (const t of await this.#holders.tombstonesOf(this.#m.id)) {
-      // Running here, or still in the library (a surplus copy trimmed: loaded, drop() deletes it).
-      if (node.session.get(t.infoHash) || node.db.records.has(t.infoHash)) continue;
+      // Running here: the views or drop() delete it. A trimmed copy not running here (a member that
+      // came back and did not load it) is this sweep's too, or it stayed for good (bench:crash --cluster).
+      if (node.session.get(t.infoHash)) continue;
       try {
         const files = await dropTombstoned(node, t.infoHash, t.deleteData, t.savePath);
         node.out.event('cluster', { state: 'removed copy dropped', infoHash: t.infoHash, files: files ?? null });

@@ -7,21 +7,22 @@ import { parseInfoDict, parseTorrent } from '@cascade/engine';
 
 /**
  * With `deleteData` the files of that info dict under `savePath` go (those a torrent here owns
- * apart), unless the torrent is in the library again (added again since: its files may be a new
- * copy's); then the tombstone and the resume record (only if still a tombstone: an add through this
- * member since made it a copy again). Returns how many files it deleted (undefined: their names were
- * not known, so they stay).
+ * apart); then the tombstone and the resume record (only if still a tombstone: an add through this
+ * member since made it a copy again). The torrent may be in the library (a surplus copy trimmed, or
+ * the torrent added again through another member): while this member's row is a tombstone it holds
+ * no other copy, so the files are still this old copy's. Returns how many files it deleted
+ * (undefined: their names were not known, so they stay).
  */
 export async function dropTombstoned(node: Pick<CascadeNode, 'session' | 'db'>, infoHash: string, deleteData: boolean, savePath: string | null): Promise<number | undefined> {
   const { session, db } = node;
   if (session.get(infoHash)) return 0;
   let removed: number | undefined = 0;
-  if (deleteData && savePath && !db.records.has(infoHash)) {
+  if (deleteData && savePath) {
     const info = (await db.resume.get(infoHash))?.infoBytes;
     const meta = info && parseInfoDict(info);
     const owners = meta && (await otherOwners(db, { parseTorrent, parseInfoDict }, infoHash, liveFiles(session, db)));
     if (!meta || !owners) removed = undefined;
-    else if (!session.get(infoHash) && !db.records.has(infoHash)) removed = await deleteOwnFiles(meta, savePath, owners);
+    else if (!session.get(infoHash)) removed = await deleteOwnFiles(meta, savePath, owners);
   }
   await db.records.dropTombstone(infoHash);
   return removed;

@@ -1,0 +1,47 @@
+// A copy trimmed while its member was down (issue 63, found by bench:crash --cluster): the
+// coordinator's trim makes the member's holder row a tombstone that says the data goes, and the
+// member deletes the copy when it acts on it. Killed before it did, it came back without loading the
+// copy (its row is a tombstone) while the library keeps the torrent, and the tombstone sweep left
+// torrents still in the library to a loaded copy: nothing ever deleted the files, the tombstone or
+// the resume row. The trim is written here as the coordinator writes it (HolderStore.unplaceAll)
+// while the member is down, and replicas is lowered so that nothing is placed on it again.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import pg from 'pg';
+import { until } from './node-process.ts';
+import { detail, holdersWhen, liveDone, setSettings, share, testCluster } from './cluster-process.ts';
+
+test('a copy trimmed while its member was down: deleted once it is back, its tombstone and resume row gone', { timeout: 300_000 }, async (t) => {
+  const cluster = await testCluster(t, 'trimmed_down');
+  const a = await cluster.start('a', '127.0.0.91');
+  let b = await cluster.start('b', '127.0.0.92');
+  const ih = await share(a, 'one.bin', randomBytes(1024 * 1024 + 5));
+  await holdersWhen(a, ih, 'two copies done', (h) => liveDone(h).length === 2, 120_000);
+  const bCopy = join((await detail(b, ih))!.savePath as string, 'one.bin');
+  assert.ok(existsSync(bCopy), bCopy);
+  await setSettings(a, { replicas: 1 });
+  b.node.child.kill('SIGKILL');
+  await once(b.node.child, 'exit');
+
+  const db = new pg.Client({ connectionString: cluster.database });
+  db.on('error', () => {}); // the server stops with the test
+  await db.connect();
+  const rows = async () => (await db.query<{ h: string; r: string }>('SELECT (SELECT count(*) FROM torrent_holders WHERE info_hash = $1 AND member_id = $2) AS h, (SELECT count(*) FROM resume WHERE info_hash = $1 AND member_id = $2) AS r', [ih, b.id])).rows[0]!;
+  const trimmed = await db.query("UPDATE torrent_holders SET state = 'removed+data' WHERE info_hash = $1 AND member_id = $2", [ih, b.id]);
+  assert.equal(trimmed.rowCount, 1);
+  assert.deepEqual(await rows(), { h: '1', r: '1' }, 'the tombstone and the resume row b left');
+
+  b = await cluster.start('b', '127.0.0.92');
+  await until(`b deleted its trimmed copy ${bCopy}`, async () => (existsSync(bCopy) ? undefined : true), 60_000);
+  await until('its tombstone and resume row gone', async () => {
+    const r = await rows();
+    return r.h === '0' && r.r === '0' ? true : undefined;
+  }, 30_000);
+  assert.equal((await detail(a, ih))!.progress, 1, "the library keeps the torrent, a's copy");
+  await db.end();
+  for (const m of [a, b]) await m.node.stop();
+});
