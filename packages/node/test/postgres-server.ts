@@ -131,3 +131,18 @@ export async function startPostgres(t: Pick<TestContext, 'after'>, opts: { passw
     },
   };
 }
+
+/** One statement on `url` on a connection of its own (tests of other packages that read or write
+ *  a cluster's rows, without a driver of their own); its rows and how many it changed. */
+export async function sqlOnce<R extends Record<string, unknown>>(url: string, text: string, params: unknown[] = []): Promise<{ rows: R[]; changed: number }> {
+  const pg = (await import('pg')).default;
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    const r = await client.query(text, params);
+    return { rows: r.rows as R[], changed: r.rowCount ?? 0 };
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
