@@ -348,7 +348,7 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
       await this.storageToDelete()?.destroy();
       await this.ctx.resumeStore?.delete(this.infoHashHex).catch(() => {});
     } else {
-      await (this.storage?.retire ? this.storage.retire() : this.storage?.close());
+      await letGo(this.storage);
     }
     this.releaseFiles?.();
     this.releaseFiles = undefined;
@@ -442,7 +442,7 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
     // Let go for good: a write still on its way would make a file again in the folder being left.
     const old = this.storage;
     this.storage = undefined;
-    await (old?.retire ? old.retire() : old?.close());
+    await letGo(old);
     return running;
   }
 
@@ -546,4 +546,10 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
   havePiece(index: number): boolean {
     return this.picker?.have.get(index) ?? false;
   }
+}
+
+/** Closes a storage the torrent drops for good (retired where it can be: a write still on its way
+ *  must not make a file again in a folder the data left). */
+function letGo(storage: Storage | undefined): Promise<void> | undefined {
+  return storage?.retire ? storage.retire() : storage?.close();
 }

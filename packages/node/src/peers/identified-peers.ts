@@ -43,7 +43,8 @@ export class IdentifiedPeers {
     const ext = cascadeExtension(id, {
       client,
       onIdentified: (peer, who: VerifiedHello) => {
-        const key = `${hex(peer.infoHash)} ${peer.address}`;
+        const infoHash = hex(peer.infoHash);
+        const key = `${infoHash} ${peer.address}`;
         this.#byPeer.set(key, { did: who.did, account: who.address, claimedReputation: who.reputation });
         this.#wire.set(key, peer);
         this.ledger.seen(who.did, who.address);
@@ -52,9 +53,9 @@ export class IdentifiedPeers {
         if (isClean(this.ledger.record(who.did))) peer.setPriority?.(FAST_LANE);
         // Once per identity and torrent: cluster members reconnect for every torrent they share, and
         // each reconnect printed was most of a member's log (issue 63: 3.2 MB/h, a single node 0.25).
-        const told = `${who.did} ${hex(peer.infoHash)}`;
+        const told = `${who.did} ${infoHash}`;
         if (this.#told.size >= 50_000) this.#told.clear(); // bounded
-        if (!this.#told.has(told)) this.#out.event('peer-identified', { did: who.did, address: who.address, peer: peer.address, infoHash: hex(peer.infoHash) });
+        if (!this.#told.has(told)) this.#out.event('peer-identified', { did: who.did, address: who.address, peer: peer.address, infoHash });
         this.#told.add(told);
         for (const listener of this.#identifiedListeners) listener(this.#byPeer.get(key)!, peer);
       },
