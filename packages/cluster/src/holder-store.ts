@@ -45,6 +45,14 @@ export interface HolderPeer {
   progress: number;
 }
 
+/** A member's holder row of a torrent removed through another member (its copy not dropped yet). */
+export interface Tombstone {
+  readonly infoHash: string;
+  /** The remover asked for the data to go. */
+  readonly deleteData: boolean;
+  readonly savePath: string | null;
+}
+
 export class HolderStore {
   readonly #store: Store;
   readonly #now: string;
@@ -167,10 +175,10 @@ export class HolderStore {
 
   /** `member`'s tombstones: its copies of torrents removed through other members that it has not
    *  acted on (it was down, or held no running copy: a placement not taken yet). */
-  async tombstonesOf(member: string): Promise<{ infoHash: string; deleteData: boolean; savePath: string | null }[]> {
+  async tombstonesOf(member: string, infoHash?: string): Promise<Tombstone[]> {
     const rows = await this.#store.all<{ info_hash: string; state: string; save_path: string | null }>(
-      `SELECT info_hash, state, save_path FROM torrent_holders WHERE member_id = ? AND state IN ('${REMOVED}', '${REMOVED_WITH_DATA}')`,
-      [member],
+      `SELECT info_hash, state, save_path FROM torrent_holders WHERE member_id = ? AND state IN ('${REMOVED}', '${REMOVED_WITH_DATA}')${infoHash ? ' AND info_hash = ?' : ''}`,
+      infoHash ? [member, infoHash] : [member],
     );
     return rows.map((r) => ({ infoHash: r.info_hash, deleteData: r.state === REMOVED_WITH_DATA, savePath: r.save_path }));
   }

@@ -49,6 +49,7 @@ export class Holdings {
   /** A torrent's rows changed since the last look at this member's tombstones (one may be new). */
   #tombstonesTold = false;
   #dropTold = new Set<string>();
+  readonly #droppingTombstones = new Map<string, Promise<void>>();
 
   constructor(node: CascadeNode, m: ClusterMembership, holders: HolderStore) {
     this.#node = node;
@@ -209,21 +210,39 @@ export class Holdings {
    * from being placed here. At the first tick and every FULL_SWEEP_MS.
    */
   async tombstones(): Promise<void> {
-    const node = this.#node;
     if (this.#m.state !== 'member' || (!this.#tombstonesTold && Date.now() - this.#tombstonesSweptAt < FULL_SWEEP_MS)) return;
     this.#tombstonesSweptAt = Date.now();
     this.#tombstonesTold = false;
-    for (const t of await this.#holders.tombstonesOf(this.#m.id)) {
-      // Running here: the views or drop() delete it. A trimmed copy not running here (a member that
-      // came back and did not load it) is this sweep's too, or it stayed for good (bench:crash --cluster).
-      if (node.session.get(t.infoHash)) continue;
+    for (const t of await this.#holders.tombstonesOf(this.#m.id)) await this.dropTombstone(t.infoHash);
+  }
+
+  /**
+   * This member's tombstone of `infoHash`, when it runs no copy of it: the copy's files go if the
+   * remover asked, then the tombstone (dropTombstoned). The sweep's, and an add of the torrent
+   * through this member first (Member.replaceRemoved): before, that add cleared the tombstone and the
+   * old copy's files stayed for good, in a folder nothing named (bench:crash --cluster, "data in
+   * exactly one place"). One at a time per torrent; never rejects (a failure is noted).
+   */
+  dropTombstone(infoHash: string): Promise<void> {
+    const under = this.#droppingTombstones.get(infoHash);
+    if (under) return under;
+    const node = this.#node;
+    const run = (async () => {
       try {
-        const files = await dropTombstoned(node, t.infoHash, t.deleteData, t.savePath);
-        node.out.event('cluster', { state: 'removed copy dropped', infoHash: t.infoHash, files: files ?? null });
+        // Running here: the views or drop() delete it. A trimmed copy not running here (a member that
+        // came back and did not load it) is this sweep's too, or it stayed for good (bench:crash --cluster).
+        const [t] = await this.#holders.tombstonesOf(this.#m.id, infoHash);
+        if (!t || node.session.get(infoHash)) return;
+        const files = await dropTombstoned(node, infoHash, t.deleteData, t.savePath);
+        node.out.event('cluster', { state: 'removed copy dropped', infoHash, files: files ?? null });
       } catch (err) {
-        node.out.note(`cluster: dropping this member's copy of ${t.infoHash}, removed while it was away, failed: ${errorMessage(err)}`);
+        node.out.note(`cluster: dropping this member's copy of ${infoHash}, removed through another member, failed: ${errorMessage(err)}`);
+      } finally {
+        this.#droppingTombstones.delete(infoHash);
       }
-    }
+    })();
+    this.#droppingTombstones.set(infoHash, run);
+    return run;
   }
 
   /** Fenced: every torrent held paused, without a word to the library. */

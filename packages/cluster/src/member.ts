@@ -47,6 +47,7 @@ export class ClusterMember implements JoinedCluster {
   #bus: ChangeBus | undefined;
   #node: CascadeNode | undefined;
   #placement: Placement | undefined;
+  #holdings: Holdings | undefined;
   /** The change bus and the views it keeps current (with --redis), closed at stop. */
   changes: { views: ClusterViews; bus: ChangeBus } | undefined;
 
@@ -102,6 +103,7 @@ export class ClusterMember implements JoinedCluster {
     m.useStats(statsOf(node));
     const holders = new HolderStore(node.db.store);
     const holdings = new Holdings(node, m, holders);
+    this.#holdings = holdings;
     // Torrents another member holds: listed here with that copy's progress and files.
     const elsewhere = new CopiesElsewhere(node, () => m.id);
     node.db.elsewhere = elsewhere;
@@ -206,8 +208,13 @@ export class ClusterMember implements JoinedCluster {
     }
   }
 
-  replaceRemoved(infoHash: string): Promise<(() => void) | undefined> {
-    return this.changes?.views.replaceRemoved(infoHash) ?? Promise.resolve(undefined);
+  /** An add of `infoHash` through this member, before it is stored: a copy here of the torrent
+   *  removed through another member goes first (running: the views stop it; not running: its
+   *  tombstone is acted on), so the add is a new one and the old copy's files are not left behind. */
+  async replaceRemoved(infoHash: string): Promise<(() => void) | undefined> {
+    if (this.#node?.session.get(infoHash)) return this.changes?.views.replaceRemoved(infoHash);
+    await this.#holdings?.dropTombstone(infoHash);
+    return undefined;
   }
 
   liveHolderUrls(infoHash: string): Promise<string[]> {

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { recoverDigestSigner, signDigest } from '@cascade/identity';
-import { nativeSecp256k1Loaded, nativeSecp256k1Recover } from '../src/core/native-secp256k1.ts';
+import { nativeSecp256k1Loaded, nativeSecp256k1Recover } from '@cascade/identity/native-secp256k1';
 import { NATIVE_PUBLIC_KEYS, useNativeSignatures } from '../src/core/node-identity.ts';
 
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { identityFromSigningSecret, makeBinding, signBytes, signDigest, useEd25519Verifier, verifyBinding, verifyBytes } from '@cascade/identity';
-import { nativeSecp256k1Loaded, nativeSecp256k1Sign, opensslSecp256k1Sign } from '../src/core/native-secp256k1.ts';
+import { nativeSecp256k1Loaded, nativeSecp256k1Sign, opensslSecp256k1Sign } from '@cascade/identity/native-secp256k1';
 import { NATIVE_PUBLIC_KEYS, nativeEd25519Sign, nativeEd25519Verify, useNativeSignatures } from '../src/core/node-identity.ts';
 
 test('OpenSSL and the identity package give the same did, X25519 key and Ethereum account', () => {

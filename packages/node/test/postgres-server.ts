@@ -146,3 +146,18 @@ export async function sqlOnce<R extends Record<string, unknown>>(url: string, te
     await client.end().catch(() => {});
   }
 }
+
+/** Takes the row locks `lockSql` takes (a SELECT ... FOR UPDATE) in a transaction of its own
+ *  connection and holds them until the returned function is called: writers of those rows wait. */
+export async function holdRowLocks(url: string, lockSql: string, params: unknown[] = []): Promise<() => Promise<void>> {
+  const pg = (await import('pg')).default;
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => {});
+  await client.connect();
+  await client.query('BEGIN');
+  await client.query(lockSql, params);
+  return async () => {
+    await client.query('COMMIT').catch(() => {});
+    await client.end().catch(() => {});
+  };
+}

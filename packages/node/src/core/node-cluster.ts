@@ -74,7 +74,8 @@ export interface ClusterNode {
  * and the removal then took the torrent: an acknowledged add lost.
  */
 export async function copyForAdd(node: { readonly session: Pick<SessionHandle, 'get'>; readonly cluster: Pick<NodeCluster, 'replaceRemoved'> | undefined }, infoHash: string): Promise<{ existing: TorrentHandle | undefined; release?: () => void }> {
-  if (!node.session.get(infoHash) || !node.cluster) return { existing: node.session.get(infoHash) };
+  if (!node.cluster) return { existing: node.session.get(infoHash) };
+  // Not running here too: this member's old copy of it, removed elsewhere, is dropped first.
   const release = await node.cluster.replaceRemoved(infoHash);
   // Gone meanwhile too when its removal was already under way here: then also a new add.
   return release ? { existing: undefined, release } : { existing: node.session.get(infoHash) };

@@ -2,7 +2,7 @@
 // the first start, so a node keeps its did and Ethereum account across restarts and upgrades.
 import { createECDH, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { identityFromSigningSecret, useEd25519Signer, useEd25519Verifier, useSecp256k1Recoverer, useSecp256k1Signer, type Identity, type PublicKeys } from '@cascade/identity';
-import { nativeSecp256k1Recover, nativeSecp256k1Sign } from './native-secp256k1.ts';
+import { nativeSecp256k1Recover, nativeSecp256k1Sign } from '@cascade/identity/native-secp256k1';
 import type { StateDB } from '../state/state-db.ts';
 import type { Store } from '../state/store.ts';
 import { storeNodeKey } from '../state/node-key.ts';

@@ -82,6 +82,13 @@ export class TorrentRecords {
    *  member's current epoch); 0 for a single node. */
   epoch = 0;
   #dirty = new Set<string>();
+  /** While reads of other members' writes are under way (reload, reloadAll): when each record was
+   *  last put or changed here meanwhile. Such a read that began before a write here must not put
+   *  its older row over that write's (bench:crash --cluster: a change notice's read, begun just
+   *  before a removal through this member, listed the removed torrent here again for good). */
+  readonly #writtenDuringReads = new Map<string, number>();
+  #reads = 0;
+  #writeSeq = 0;
   /** Statuses given and not yet written: the other writes of a status wait for the batch, so an
    *  older status never lands over a newer one. */
   readonly #statuses = new WriteBatch<string, StatusChange>((batch) => this.#writeStatuses(batch));
@@ -145,7 +152,26 @@ export class TorrentRecords {
     else this.#held.delete(infoHash);
     if (row?.untaken === 1) this.#untaken.add(infoHash);
     else this.#untaken.delete(infoHash);
+    this.#wrote(infoHash);
+  }
+
+  #wrote(infoHash: string): void {
     this.#dirty.add(infoHash);
+    if (this.#reads > 0) this.#writtenDuringReads.set(infoHash, ++this.#writeSeq);
+  }
+
+  /** Whether the record was put or changed here after `at` (a #writeSeq read inside #readingOthers). */
+  #writtenSince(infoHash: string, at: number): boolean {
+    return (this.#writtenDuringReads.get(infoHash) ?? 0) > at;
+  }
+
+  async #readingOthers<T>(fn: () => Promise<T>): Promise<T> {
+    this.#reads++;
+    try {
+      return await fn();
+    } finally {
+      if (--this.#reads === 0) this.#writtenDuringReads.clear();
+    }
   }
 
   /** Whether this member runs the torrent: a single node runs every record; a cluster's member
@@ -194,37 +220,55 @@ export class TorrentRecords {
    * from the Store and marked dirty only if it changed. Returns the infohashes that changed.
    */
   async reload(infoHashes: Iterable<string>): Promise<string[]> {
-    const changed: string[] = [];
-    for (const ih of new Set(infoHashes)) {
-      const row = await this.#read(this.#store, ih);
-      if (this.#differs(ih, row)) {
-        this.put(ih, row);
-        changed.push(ih);
+    return this.#readingOthers(async () => {
+      const changed: string[] = [];
+      for (const ih of new Set(infoHashes)) {
+        // Written here while it was read: read again (once more at most; after two the write here,
+        // made of a row read in its own transaction, stands).
+        for (let tries = 0; tries < 2; tries++) {
+          const at = this.#writeSeq;
+          const row = await this.#read(this.#store, ih);
+          if (this.#writtenSince(ih, at)) continue;
+          if (this.#differs(ih, row)) {
+            this.put(ih, row);
+            changed.push(ih);
+          }
+          break;
+        }
       }
-    }
-    return changed;
+      return changed;
+    });
   }
 
   /** Every record read again (a cluster member back from a Redis outage, or polling during one):
    *  those that changed, came or went are put and returned. One query, as at open. */
   async reloadAll(): Promise<string[]> {
-    const rows = await this.#store.all(recordSelect(RECORD_COLUMNS), [this.#memberId]);
-    const seen = new Set<string>();
-    const changed: string[] = [];
-    for (const row of rows) {
-      const ih = row.info_hash as string;
-      seen.add(ih);
-      if (this.#differs(ih, row)) {
-        this.put(ih, row);
-        changed.push(ih);
+    return this.#readingOthers(async () => {
+      const at = this.#writeSeq;
+      const rows = await this.#store.all(recordSelect(RECORD_COLUMNS), [this.#memberId]);
+      const seen = new Set<string>();
+      const changed: string[] = [];
+      // Written here during the query: each read again on its own.
+      const again: string[] = [];
+      for (const row of rows) {
+        const ih = row.info_hash as string;
+        seen.add(ih);
+        if (this.#writtenSince(ih, at)) again.push(ih);
+        else if (this.#differs(ih, row)) {
+          this.put(ih, row);
+          changed.push(ih);
+        }
       }
-    }
-    for (const ih of [...this.#records.keys()]) {
-      if (seen.has(ih)) continue;
-      this.put(ih, undefined);
-      changed.push(ih);
-    }
-    return changed;
+      for (const ih of [...this.#records.keys()]) {
+        if (seen.has(ih)) continue;
+        if (this.#writtenSince(ih, at)) again.push(ih);
+        else {
+          this.put(ih, undefined);
+          changed.push(ih);
+        }
+      }
+      return again.length > 0 ? [...changed, ...(await this.reload(again))] : changed;
+    });
   }
 
   #differs(infoHash: string, row: Row | undefined): boolean {
@@ -443,7 +487,7 @@ export class TorrentRecords {
     for (const ih of infoHashes) {
       this.#statuses.pending.delete(ih);
       this.#held.delete(ih);
-      this.#dirty.add(ih);
+      this.#wrote(ih);
     }
   }
 
@@ -529,6 +573,6 @@ export class TorrentRecords {
     const r = this.#records.get(infoHash);
     if (!r) return;
     this.#records.set(infoHash, { ...r, ...fields });
-    this.#dirty.add(infoHash);
+    this.#wrote(infoHash);
   }
 }

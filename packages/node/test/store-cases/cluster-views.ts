@@ -9,6 +9,7 @@ import { TorrentRecords } from '../../src/state/torrent-records.ts';
 import { sharedWrite, type SharedWrite } from '../../src/state/shared-writes.ts';
 import type { PostgresStore } from '../../src/state/postgres-store.ts';
 import type { Open } from '../store-engines.ts';
+import type { Store } from '../../src/state/store.ts';
 
 export async function clusterViewCases(t: TestContext, open: Open): Promise<void> {
   await t.test('two members on one store: one reads what the other wrote, and holds only its own', async (t) => {
@@ -46,6 +47,68 @@ export async function clusterViewCases(t: TestContext, open: Open): Promise<void
     await single.add({ infoHash: x, source: x, savePath: '/d', status: 'queued' });
     await store.run('DELETE FROM torrent_holders WHERE info_hash = ?', [x]);
     assert.equal((await TorrentRecords.load(store)).heldHere(x), true);
+  });
+
+  await t.test("a read of another member's write that began before a write here does not put its older row over it", async (t) => {
+    const store = await open(t);
+    // The member's reads (get, all) go through here: the next one, once held, returns what it read
+    // only when let go, as a read that began just before a write here and ended after it.
+    let hold: { read: () => void; go: Promise<void> } | undefined;
+    const slowReads = new Proxy(store, {
+      get(target, key: keyof Store) {
+        const v = target[key];
+        if (typeof v !== 'function') return v;
+        if (key !== 'get' && key !== 'all') return v.bind(target);
+        return async (...args: unknown[]) => {
+          const rows: unknown = await (v as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          const h = hold;
+          hold = undefined;
+          if (h) {
+            h.read();
+            await h.go;
+          }
+          return rows;
+        };
+      },
+    });
+    const holdNext = (): { read: Promise<void>; go: () => void } => {
+      let read!: () => void;
+      let go!: () => void;
+      const r = new Promise<void>((res) => (read = res));
+      hold = { read, go: new Promise<void>((res) => (go = res)) };
+      return { read: r, go };
+    };
+    const a = await TorrentRecords.load(store, 'member-a');
+    const b = await TorrentRecords.load(slowReads, 'member-b');
+    const x = 'ef'.repeat(20);
+    const add = (): Promise<void> => a.add({ infoHash: x, name: 'x', source: `magnet:?xt=urn:btih:${x}`, savePath: '/d', status: 'paused' });
+    const whileReading = async (read: () => Promise<unknown>, write: () => Promise<unknown>): Promise<void> => {
+      const held = holdNext();
+      const reading = read();
+      await held.read;
+      await write();
+      held.go();
+      await reading;
+    };
+    await add();
+    await b.reload([x]);
+
+    // A change here (force start) made while a notice's read is under way stays.
+    await whileReading(() => b.reload([x]), () => b.setForceStart([x], true));
+    assert.equal(b.get(x)!.forceStart, true, 'the change made here stands');
+    // The removal through this member while another notice's read is under way: the torrent stays
+    // gone (before: listed here again until the next change of it).
+    await whileReading(() => b.reload([x]), () => b.remove([x], true));
+    assert.equal(b.has(x), false, 'removed here: not listed again');
+
+    // The same for a full read (a resync), and a torrent added here meanwhile is not taken away.
+    await add();
+    await b.reload([x]);
+    await whileReading(() => b.reloadAll(), () => b.remove([x], true));
+    assert.equal(b.has(x), false, 'removed during a resync: not listed again');
+    const y = '0f'.repeat(20);
+    await whileReading(() => b.reloadAll(), () => b.add({ infoHash: y, name: 'y', source: y, savePath: '/d', status: 'paused' }));
+    assert.equal(b.has(y), true, 'added here during a resync: still listed');
   });
 
   await t.test('shared writes are read from the statement: table and key where it names one', async (t) => {

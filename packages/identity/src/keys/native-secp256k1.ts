@@ -1,9 +1,10 @@
-// secp256k1 signatures for a node with OpenSSL's point multiplication: the identity package's
-// arithmetic costs ~70 ms of the main thread at its first signature in a process (a `cascade
-// download` signs its did ↔ account binding at its first Cascade peer, then a receipt a second),
-// OpenSSL's k·G microseconds. The rest is ECDSA as RFC 6979 and Ethereum have it: the nonce from
-// HMAC-SHA256 over the secret and the digest (deterministic: the same signature as the package's,
-// checked by node-identity.test.ts), s = k⁻¹(z + r·d) mod n made low, and the recovery bit from R.
+// secp256k1 signatures in Node (not the browser: a subpath of its own, not the index) with OpenSSL's
+// point multiplication and libsecp256k1's recovery: this package's JavaScript arithmetic costs
+// ~70 ms of the main thread at its first signature in a process (a `cascade download` signs its
+// did ↔ account binding at its first Cascade peer, then a receipt a second), OpenSSL's k·G
+// microseconds. The rest is ECDSA as RFC 6979 and Ethereum have it: the nonce from HMAC-SHA256 over
+// the secret and the digest (deterministic: the same signature as the JavaScript one, checked by the
+// node's node-identity.test.ts), s = k⁻¹(z + r·d) mod n made low, and the recovery bit from R.
 import { createECDH, createHmac } from 'node:crypto';
 import { createRequire } from 'node:module';
 
