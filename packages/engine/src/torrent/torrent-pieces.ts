@@ -377,6 +377,7 @@ export abstract class TorrentPieces extends TorrentSwarm {
     // kernel does not hold. The data is not fsynced: after a power loss the bitfield may outlive
     // it (docs/durability.md; pieces/check.ts hashes files whose size or mtime moved).
     const storage = this.storage;
+    this.fileStats?.writing(index);
     const write = storage.writePiece(index, data);
     (this.pendingWrites ??= new Set()).add(write);
     this.writeBacklog += data.length;
@@ -389,6 +390,7 @@ export abstract class TorrentPieces extends TorrentSwarm {
       if (this.ctx.tally) this.ctx.tally.diskErrors++;
       return this.fail(`disk error: ${(err as Error).message}`);
     } finally {
+      this.fileStats?.wrote(index);
       this.pendingWrites?.delete(write);
       const wasBlocked = this.writeBacklog >= MAX_WRITE_BACKLOG;
       this.writeBacklog -= data.length;
@@ -397,7 +399,6 @@ export abstract class TorrentPieces extends TorrentSwarm {
       if (wasBlocked && this.writeBacklog < MAX_WRITE_BACKLOG) for (const p of this.peersByKey.values()) this.fillRequests(p);
     }
     if (this.closed || !this.picker) return;
-    this.fileStats?.wrote(index);
     this.picker.verified(index);
     if (this.ctx.tally) this.ctx.tally.piecesVerified++;
     for (const p of this.peersByKey.values()) {

@@ -7,6 +7,7 @@ import { errorMessage } from './errors.ts';
 import type { TorrentRecord } from '../state/state-db.ts';
 import { loadEngine, type AddTorrentOptions, type TorrentHandle, type TorrentSource } from './engine.ts';
 import { storedPeers } from '../peers/manual-peers.ts';
+import { oneAtATime } from './torrent-locks.ts';
 
 /** What loading the library touches: the state DB, the session (through add) and the model's order. */
 export interface LibraryNode extends NodeCore {
@@ -39,7 +40,13 @@ async function metadataOf(rec: TorrentRecord, node: LibraryNode): Promise<Torren
 
 /** Loads one stored torrent into the session (paused; the queue starts it), or puts it in error
  *  when it cannot load; true when it loaded. `paths` shares save path strings between loads. */
-export async function loadStored(node: LibraryNode, infoHash: string, log: NodeLog, paths = new Map<string, string>()): Promise<boolean> {
+export function loadStored(node: LibraryNode, infoHash: string, log: NodeLog, paths = new Map<string, string>()): Promise<boolean> {
+  // Not beside a removal of the same torrent: one begun first has removed its rows (not loaded, then);
+  // one that comes meanwhile waits and then finds it in the engine.
+  return oneAtATime(node.session, [infoHash], () => loadNow(node, infoHash, log, paths));
+}
+
+async function loadNow(node: LibraryNode, infoHash: string, log: NodeLog, paths: Map<string, string>): Promise<boolean> {
   // One row at a time: 10,000 records with their .torrent bytes are not held at once.
   const rec = await node.db.loadTorrent(infoHash);
   if (!rec) return false; // removed meanwhile

@@ -10,6 +10,7 @@ import type { NodePrivateShares } from './node-private.ts';
 import { deleteOwnFiles, otherOwners, refuseOwnedFiles, storedMetainfo, storedOwners } from '../files/own-files.ts';
 import { loadEngine, type Metainfo, type SessionHandle } from './engine.ts';
 import type { StoragePlugin } from './storage-plugin.ts';
+import { oneAtATime } from './torrent-locks.ts';
 
 export interface RemovalParts {
   readonly session: SessionHandle;
@@ -28,7 +29,12 @@ export interface RemovalParts {
  * the torrent and its data, or neither (files may stay). Each failure is its torrent's (the map's value).
  * `ownCopy`: a cluster member's copy only goes, the library keeps the torrents (records.dropOwn).
  */
-export async function removeTorrents(node: RemovalParts, infoHashes: readonly string[], deleteData: boolean, ownCopy = false): Promise<Map<string, unknown>> {
+export function removeTorrents(node: RemovalParts, infoHashes: readonly string[], deleteData: boolean, ownCopy = false): Promise<Map<string, unknown>> {
+  // Not beside a load of one of them into the engine (torrent-locks.ts).
+  return oneAtATime(node.session, infoHashes, () => removeNow(node, infoHashes, deleteData, ownCopy));
+}
+
+async function removeNow(node: RemovalParts, infoHashes: readonly string[], deleteData: boolean, ownCopy: boolean): Promise<Map<string, unknown>> {
   const { session, db } = node;
   const outcome = new Map<string, unknown>();
   const deletions = new Map<string, () => Promise<unknown>>(); // with deleteData: what goes once the rows are gone
