@@ -5,7 +5,7 @@
 // at a capped rate (rig.ts). Everything it starts it stops, and its temp dir goes, also on exit.
 
 import type { ChildProcess } from 'node:child_process';
-import { appendFileSync, writeFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, writeFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -136,7 +136,9 @@ export class ClusterRig {
       ...(await this.sql('SELECT info_hash, member_id, state, progress, save_path, move_to, move_error, epoch FROM torrent_holders ORDER BY info_hash, member_id')).map((r) => JSON.stringify(r)),
       ...(await this.sql('SELECT info_hash, member_id, length(have) AS have_bytes, info IS NOT NULL AS info FROM resume ORDER BY info_hash, member_id')).map((r) => `resume ${JSON.stringify(r)}`),
     ];
-    writeFileSync(join(this.root, `${name}.rows.txt`), `${new Date().toISOString()}\n${rows.join('\n')}\n`);
+    // And every file in the members' download dirs (path, size, mtime, inode): where each copy's data is.
+    const files = this.members.flatMap((m) => listFiles(m.downloadDir).map((f) => `file ${m.name} ${f}`));
+    writeFileSync(join(this.root, `${name}.rows.txt`), `${new Date().toISOString()}\n${[...rows, ...files].join('\n')}\n`);
   }
 
   sql<R extends pg.QueryResultRow>(text: string): Promise<R[]> {
@@ -153,4 +155,25 @@ export class ClusterRig {
     if (process.env.CRASH_KEEP) console.log(`kept ${this.root}`);
     else rmSync(this.root, { recursive: true, force: true });
   }
+}
+
+/** Every file under `dir`: its path below it, size, mtime (ms) and inode. */
+function listFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    let names: string[];
+    try {
+      names = readdirSync(d);
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      const p = join(d, n);
+      const st = statSync(p, { throwIfNoEntry: false });
+      if (st?.isDirectory()) walk(p);
+      else if (st) out.push(`${p.slice(dir.length + 1)} ${st.size} ${st.mtimeMs.toFixed(1)} ${st.ino}`);
+    }
+  };
+  walk(dir);
+  return out;
 }
