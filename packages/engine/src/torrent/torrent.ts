@@ -81,10 +81,15 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
       this.state = 'paused';
       return;
     }
+    // Started while it moves (the queue, a resume): it starts once the data is where it went
+    // (resumeAfterMove). Before, its look at the disk made its storage in the folder being left,
+    // and it wrote there after the move (bench:crash --cluster).
+    if (this.moving) return;
     this.running = true;
     if (!this.metainfo && this.ctx.resumeStore) {
       const saved = await this.ctx.resumeStore.load(this.infoHashHex).catch(() => undefined);
       if (saved?.infoBytes) await this.gotMetadata(saved.infoBytes, false);
+      if (this.moving) return; // a move began meanwhile: as above
     }
     if (this.metainfo && !this.picker) await this.prepare(trust);
     if (this.state === 'error' || this.closed || !this.running) return;
@@ -450,7 +455,8 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
     if (release) this.releaseFiles?.(), (this.releaseFiles = release);
     this.opts.savePath = savePath;
     if (this.metainfo && this.picker) this.storage = this.ctx.createStorage(this.metainfo, savePath);
-    if (running) await this.start();
+    // Running before, or started meanwhile (start() waited for the move).
+    if (running || (!this.opts.paused && !this.closed && this.state !== 'error')) await this.start();
   }
 
   wantsAllFiles(): boolean {
