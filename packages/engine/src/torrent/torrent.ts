@@ -344,6 +344,7 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
   }
 
   async close(opts: { deleteData?: boolean } = {}): Promise<void> {
+    while (this.moveUnderWay && !this.closed) await this.moveUnderWay;
     if (this.closed) return;
     await this.stopActivity();
     this.closed = true;
@@ -435,8 +436,17 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
   }
 
   move(newSavePath: string): Promise<void> {
-    return moveTorrent(this, this.ctx, newSavePath);
+    const moving = moveTorrent(this, this.ctx, newSavePath);
+    const settled = moving.then(() => {}, () => {});
+    this.moveUnderWay = settled;
+    void settled.then(() => this.moveUnderWay === settled && (this.moveUnderWay = undefined));
+    return moving;
   }
+
+  /** A move in flight, which a close waits for: a removal with the data deletes it where it went.
+   *  Before, it deleted the folder the move had emptied and the moved files stayed for good (a
+   *  cluster's surplus copy trimmed just as it moved: bench:crash --cluster). */
+  private moveUnderWay: Promise<void> | undefined;
 
   async suspendForMove(): Promise<boolean> {
     const running = !this.opts.paused && this.state !== 'error' && !this.closed;
