@@ -2,7 +2,7 @@
 // the library, the built-in tracker, the DHT, and the web UI + API — until SIGINT/SIGTERM. Verbs
 // keep working against it through the control endpoint.
 
-import { dhtPortOf, ownerResetOf } from '@cascade/node';
+import { dhtPortOf, ownerResetOf, type NodeLog } from '@cascade/node';
 import { waitForStopSignal } from '../core/signals.ts';
 import { errorReport } from '../core/error-report.ts';
 import { servicesOf } from '../core/unreachable.ts';
@@ -56,7 +56,7 @@ export async function serveCommand(inv: Invocation, out: Output): Promise<number
     ...(o.ipfsApi !== undefined ? { ipfsApi: o.ipfsApi } : {}),
     ...(o.onion ? { onion: o.onion } : {}),
     ...(o.relay ? { relay: { port: o.relayPort, exit: o.exit } } : {}),
-    log: out,
+    log: serveLog(out),
     describeFailure: (err) => errorReport(err, servicesOf(o)).line,
   });
   try {
@@ -140,4 +140,12 @@ function metricsToken(flag: string | undefined): { metricsToken?: string } {
 /** "2026-11-28 04:10 UTC": when, in the console's words, without the seconds nobody needs. */
 function utcMinute(ms: number): string {
   return new Date(ms).toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
+}
+
+/** The node's log. In --json mode its notes (what a person reads on stderr: a copy that could not be
+ *  deleted, a database write that failed) are `note` events, so a service whose output is collected
+ *  as JSON loses none of them; they were silent (bench:crash --cluster could not see them). */
+export function serveLog(out: Output): NodeLog {
+  if (!out.json) return out;
+  return { event: (name, fields) => out.event(name, fields), say: (text) => out.say(text), note: (message) => out.event('note', { message }) };
 }
