@@ -16,6 +16,7 @@ export class ResumeSaver {
 
   /** Something changed: save within a second. */
   schedule(): void {
+    if (this.cancelled) return;
     this.dirty = true;
     if (this.timer || !this.enabled) return;
     this.timer = setTimeout(() => {
@@ -27,10 +28,19 @@ export class ResumeSaver {
 
   /** Saves now if anything changed since the last save. */
   async flush(): Promise<void> {
-    if (!this.enabled || !this.dirty) return;
+    if (!this.enabled || !this.dirty || this.cancelled) return;
     this.dirty = false;
     await this.write();
   }
+
+  /** Never saves again (the torrent is going with its data: a save would outlive its rows). */
+  cancel(): void {
+    this.cancelled = true;
+    this.dirty = false;
+    this.stop();
+  }
+
+  private cancelled = false;
 
   stop(): void {
     clearTimeout(this.timer);

@@ -346,6 +346,9 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
   async close(opts: { deleteData?: boolean } = {}): Promise<void> {
     while (this.moveUnderWay && !this.closed) await this.moveUnderWay;
     if (this.closed) return;
+    // With its data: nothing to resume, and a save now lands after the node removed the torrent's
+    // rows (a resume row of no torrent; its progress on a copy placed anew: bench:crash --cluster).
+    if (opts.deleteData) this.resumeSaver.cancel();
     await this.stopActivity();
     this.closed = true;
     this.saver?.stop();
