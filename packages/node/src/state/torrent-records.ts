@@ -223,9 +223,9 @@ export class TorrentRecords {
     return this.#readingOthers(async () => {
       const changed: string[] = [];
       for (const ih of new Set(infoHashes)) {
-        // Written here while it was read: read again (once more at most; after two the write here,
-        // made of a row read in its own transaction, stands).
-        for (let tries = 0; tries < 2; tries++) {
+        // Written here while it was read: read again (three reads at most, each begun after the
+        // write that spoiled the one before; a write here each time is all but impossible).
+        for (let tries = 0; tries < 3; tries++) {
           const at = this.#writeSeq;
           const row = await this.#read(this.#store, ih);
           if (this.#writtenSince(ih, at)) continue;
