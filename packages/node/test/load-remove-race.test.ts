@@ -40,3 +40,21 @@ test('a removal that comes while the torrent is being loaded: not in the engine,
     if (i % 2 === 1) assert.equal(existsSync(join(dir, 'data', `f${i}.bin`)), false, `torrent ${i}: its file is gone`);
   }
 });
+
+test("another member's removal while the torrent is being loaded here: not left running", async (t) => {
+  const dir = tempDir(t);
+  const n = await startNode({ stateDir: join(dir, 'state'), port: 0, host: '127.0.0.1', dht: false, dhtBootstrap: [], trackers: [] }, silentLog);
+  t.after(() => n.stop());
+  mkdirSync(join(dir, 'data'));
+  writeFileSync(join(dir, 'data', 'g.bin'), randomBytes(64 * 1024 + 9));
+  const { torrent } = await createTorrent(join(dir, 'data', 'g.bin'), { pieceLength: 16 * 1024 });
+  const ih = (await n.addWith(torrent, { savePath: join(dir, 'data'), paused: true })).infoHashHex;
+  await n.session.remove(ih);
+  // The load reads the rows; the removal's transaction (as another member's removal writes it, and
+  // this member's view hears) comes right behind that read, before the load hands it to the engine.
+  const loading = loadStored(n, ih, silentLog);
+  await n.db.records.remove([ih]);
+  const loaded = await loading;
+  assert.equal(n.session.get(ih), undefined, `not in the engine (loaded: ${loaded})`);
+  assert.equal(n.db.records.has(ih), false);
+});
