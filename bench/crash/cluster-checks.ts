@@ -98,7 +98,7 @@ function copiesDroppedSince(m: Member, from: number): Set<string> {
 
 /** The checks after a kill: `before`, each killed member's verified pieces per torrent before it and
  *  where its log ended then. */
-export async function checkCluster(rig: ClusterRig, churn: ClusterChurn, before: Map<string, { pieces: Map<string, number[]>; logFrom: number }>): Promise<Finding[]> {
+export async function checkCluster(rig: ClusterRig, churn: ClusterChurn, before: Map<string, { pieces: Map<string, number[]>; logFrom: number; removes: ReadonlyMap<string, number> }>): Promise<Finding[]> {
   const out: Finding[] = [];
   const fail = (check: string, detail: string) => out.push({ check, ok: false, detail });
   const live = rig.live();
@@ -147,7 +147,10 @@ export async function checkCluster(rig: ClusterRig, churn: ClusterChurn, before:
       }
       // The killed member's copy kept what it had verified.
       const had = before.get(m.name)?.pieces.get(ih);
-      if (had && verified && dropped.get(m.name)?.has(ih)) givenUp++;
+      // Deleted as surplus since, or the torrent removed since (a removal asked just before the
+      // kill, and the torrent added again): pieces given up, not lost.
+      const removedSince = (churn.removesAsked.get(ih) ?? 0) !== (before.get(m.name)?.removes.get(ih) ?? 0);
+      if (had && verified && (dropped.get(m.name)?.has(ih) || removedSince)) givenUp++;
       else if (had && verified) {
         const now = new Set(verified);
         const lost = had.filter((i) => !now.has(i));

@@ -26,6 +26,9 @@ export class ClusterChurn {
   readonly torrents = new Map<string, ClusterTracked>();
   /** Removes the cluster acknowledged (and not added again since). */
   readonly removed = new Set<string>();
+  /** Removes asked of each torrent so far (a copy whose torrent was removed since a point gave up
+   *  its pieces: checks tell that from a loss). */
+  readonly removesAsked = new Map<string, number>();
   /** Operations in flight, by infohash. */
   readonly inFlight = new Map<string, ClusterOp>();
   readonly counts: Record<string, number> = {};
@@ -104,6 +107,7 @@ export class ClusterChurn {
 
   async #op(m: Member, t: ClusterTracked, op: ClusterOp, path: string, init: RequestInit, onAck?: () => void): Promise<void> {
     this.inFlight.set(t.p.ih, op);
+    if (op === 'remove') this.removesAsked.set(t.p.ih, (this.removesAsked.get(t.p.ih) ?? 0) + 1);
     this.#rig.trace(`${m.name} ${op} ${t.p.ih.slice(0, 8)} ${init.body ?? ''} asked`);
     try {
       const res = await this.#rig.json(m, path, init).then(() => true, (err: Error) => {

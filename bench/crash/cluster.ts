@@ -51,8 +51,8 @@ export async function clusterCrashRun(o: ClusterCrashOptions): Promise<CrashRepo
       churn.run(2);
       await sleep(o.churnMs[0] + Math.random() * (o.churnMs[1] - o.churnMs[0]));
       const victims: Member[] = [pick(rig.live())];
-      const before = new Map<string, { pieces: Map<string, number[]>; logFrom: number }>();
-      before.set(victims[0]!.name, { pieces: await heldPieces(rig, victims[0]!, churn), logFrom: logEnd(victims[0]!) });
+      const before = new Map<string, { pieces: Map<string, number[]>; logFrom: number; removes: ReadonlyMap<string, number> }>();
+      before.set(victims[0]!.name, { removes: new Map(churn.removesAsked), pieces: await heldPieces(rig, victims[0]!, churn), logFrom: logEnd(victims[0]!) });
       const filling = await rig.sql<{ n: string }>("SELECT count(*) AS n FROM torrent_holders WHERE progress < 1 AND state NOT IN ('removed', 'removed+data')");
       record.downloading = Number(filling[0]!.n);
       record.inFlight = [...churn.inFlight].map(([ih, op]) => `${op} ${ih.slice(0, 8)}`);
@@ -63,7 +63,7 @@ export async function clusterCrashRun(o: ClusterCrashOptions): Promise<CrashRepo
         // A second member, while the first's copies are placed again on the survivors (repair).
         await sleep(downMs);
         const second = pick(rig.live());
-        before.set(second.name, { pieces: await heldPieces(rig, second, churn), logFrom: logEnd(second) });
+        before.set(second.name, { removes: new Map(churn.removesAsked), pieces: await heldPieces(rig, second, churn), logFrom: logEnd(second) });
         record.inFlight.push(`${second.name} killed ${(downMs / 1000).toFixed(1)} s after ${victims[0]!.name}${downMs > 6000 ? ' (repair under way)' : ''}`);
         rig.trace(`kill ${n}: ${second.name} killed too`);
         await rig.kill(second);
