@@ -9,7 +9,8 @@ torrent's tracker. Prints JSON lines on stdout:
   {"event":"listening","port":N}
   {"event":"progress","t":unix_s,"torrents":[{"i":k,"progress":p,"pieces":n,"numPieces":m,
      "down":payload_bytes_in,"up":payload_bytes_out,"redundant":b,"failed":b,"peers":n,"state":s}]}
-  {"event":"done","i":k,"t":unix_s,"down":..,"up":..,"redundant":..,"failed":..}   once per torrent
+  {"event":"done","i":k,"t":unix_s,"down":..,"up":..,"redundant":..,"failed":..,"sources":[..]}   once per torrent
+     (sources, and a seed's progress rows' "sent": each connected peer's payload to and from it)
   {"event":"seeding"}   (with --seed, once every torrent checked complete)
 --no-queue: the torrents are not auto-managed (libtorrent's queue, active_downloads 3 / active_seeds 5,
 leaves none of them waiting). --seed: the data is in D already (checked, then seeded). Without --stay a downloader exits once every
@@ -40,6 +41,17 @@ def peers_copies(h, n):
         return 0.0
     least = min(counts)
     return least + sum(1 for c in counts if c > least) / n
+
+
+UTP_SOCKET = 1 << 17  # peer_info::utp_socket (libtorrent 2.0), not exported by the Python binding
+
+
+def per_peer(h):
+    """Payload to and from each connected peer (what a trace reads: whom a peer served, who served it)."""
+    return [{"address": "%s:%d" % (p.ip[0], p.ip[1]), "downloaded": p.total_download, "uploaded": p.total_upload,
+             "client": p.client.decode("utf-8", "replace"), "utp": bool(int(p.flags) & UTP_SOCKET),
+             "outgoing": bool(p.flags & p.outgoing_connection)}
+            for p in h.get_peer_info()]
 
 
 def main():
@@ -118,13 +130,14 @@ def main():
                 # A seed's libtorrent reports no distributed copies (its picker is gone): count them
                 # from its peers' bitfields, as libtorrent's picker would (rarest count + the share above it).
                 row["copies"] = peers_copies(h, row["numPieces"])
+                row["sent"] = per_peer(h)
             rows.append(row)
             complete = st.is_seeding or (st.is_finished and st.num_pieces == row["numPieces"])
             if complete and not done[k] and st.state not in (lt.torrent_status.checking_files, lt.torrent_status.checking_resume_data):
                 done[k] = True
                 if not seed:
                     emit({"event": "done", "i": k, "t": now, "down": row["down"], "up": row["up"],
-                          "redundant": row["redundant"], "failed": row["failed"]})
+                          "redundant": row["redundant"], "failed": row["failed"], "sources": per_peer(h)})
         emit({"event": "progress", "t": now, "torrents": rows})
         if seed and all(done) and not announced_seeding:
             announced_seeding = True

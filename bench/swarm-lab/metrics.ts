@@ -170,8 +170,11 @@ export function figures(r: SwarmResult, slowIndex?: number): Figures {
   fig.startCascade = startup('cascade');
   fig.startLt = startup('lt');
   if (spec.clients === 'mixed') {
-    const mc = mean(out.filter((f) => f.client === 'cascade' && f.done !== undefined).map((f) => f.done!));
-    const ml = mean(out.filter((f) => f.client === 'lt' && f.done !== undefined).map((f) => f.done!));
+    // The slow peer is the scenario's subject, not a sample of its client: left out of both means
+    // (it is always a Cascade peer, downloader 1, so with it the ratio measured the 32 KB/s link).
+    const doneOf = (c: string) => out.filter((f) => f.client === c && f.done !== undefined && f.index !== slowIndex).map((f) => f.done!);
+    const mc = mean(doneOf('cascade'));
+    const ml = mean(doneOf('lt'));
     if (mc !== undefined && ml !== undefined) fig.mixedRatio = mc / ml;
     const ud = out.filter((f) => f.client === 'cascade' && f.upPerDown !== undefined).map((f) => f.upPerDown!);
     if (ud.length) fig.mixedUpDownMin = Math.min(...ud);

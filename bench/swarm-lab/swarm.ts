@@ -106,27 +106,26 @@ export async function sha256File(file: string): Promise<string> {
   return h.digest('hex');
 }
 
-/** Downloader i's (1-based) upload cap: 1…2 MB/s spread evenly, ranks paired so that the mixed
- *  swarm's two halves (odd i Cascade, even i libtorrent) get the same caps on average. */
+/** Downloader i's (1-based) upload cap: 1…2 MB/s spread evenly, rising with i. The mixed swarm's
+ *  halves (clientOf: Cascade, lt, lt, Cascade, …) then get the same caps on average, each block of
+ *  four ranks split evenly. */
 export function heterogeneousUps(n: number): number[] {
   const ups: number[] = [];
-  for (let i = 1; i <= n; i++) {
-    const pair = Math.floor((i - 1) / 2);
-    let rank = i - 1;
-    if (pair % 2 === 1) rank = (i - 1) % 2 === 0 ? rank + 1 : rank - 1;
-    if (rank >= n) rank = n - 1;
-    ups.push(n === 1 ? 1.5e6 : 1e6 + (1e6 * rank) / (n - 1));
-  }
+  for (let i = 1; i <= n; i++) ups.push(n === 1 ? 1.5e6 : 1e6 + (1e6 * (i - 1)) / (n - 1));
   return ups;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The client of downloader i (1-based) in a mix: mixed alternates, so both halves get like caps. */
+/** The client of downloader i (1-based) in a mix: Cascade, lt, lt, Cascade, and again. Each half gets
+ *  like caps (heterogeneousUps) and like start slots: with odd i Cascade (until 29 Nov) every Cascade
+ *  peer of the arrivals scenario started one gap before a libtorrent one, into a thinner swarm, and
+ *  the completion times (each from its own start) leaned against Cascade for that alone.
+ *  Downloader 1 (the slow scenario's) stays Cascade. */
 export function clientOf(mix: ClientMix, i: number, mixedSeed: Client): Client {
   if (mix !== 'mixed') return mix;
   if (i === 0) return mixedSeed;
-  return i % 2 === 1 ? 'cascade' : 'lt';
+  return (i - 1) % 4 === 0 || (i - 1) % 4 === 3 ? 'cascade' : 'lt';
 }
 
 /** Samples each lab peer's wire counters and progress into `series` every `sampleMs` (and once now),
