@@ -87,8 +87,16 @@ export class Holdings {
     const position = (ih: string) => records.get(ih)?.queuePosition ?? Number.MAX_SAFE_INTEGER;
     const ordered = [...infoHashes].sort((a, b) => position(a) - position(b));
     for (const ih of ordered) {
-      if (this.#m.state !== 'member' || !records.heldHere(ih) || node.session.get(ih)) continue;
+      if (this.#m.state !== 'member' || !records.heldHere(ih)) continue;
       try {
+        const running = node.session.get(ih);
+        if (running) {
+          // Placed here while the engine already runs a copy (the torrent removed and added again
+          // before this member heard): the row says where that copy is. Left untaken, it named no
+          // folder, so a later removal's tombstone deleted nothing ("files": 0; cluster-readd).
+          if (records.untaken(ih)) await records.take(ih, running.savePath);
+          continue;
+        }
         if (records.untaken(ih)) await records.take(ih, node.downloadDir);
         if (await loadStored(node, ih, node.out)) loaded++;
       } catch (err) {

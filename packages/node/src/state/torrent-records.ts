@@ -519,7 +519,19 @@ export class TorrentRecords {
         // `infos`: each torrent's info dict, for the records that lack it (a torrent added as a
         // .torrent keeps it in the library's row, which goes now).
         const info = infos?.get(ih);
-        if (info) await tx.run('UPDATE resume SET info = ? WHERE info_hash = ? AND info IS NULL', [info, ih]);
+        if (info) {
+          await tx.run('UPDATE resume SET info = ? WHERE info_hash = ? AND info IS NULL', [info, ih]);
+          // A holder with no resume record at all (killed before its first save of a copy just
+          // placed on it) gets one with no pieces, for the info dict alone: without it the files of
+          // its copy were nameless, and stayed (issue 63, bench:crash --cluster).
+          const unsaved = await tx.values(
+            'SELECT h.member_id FROM torrent_holders h WHERE h.info_hash = ? AND NOT EXISTS (SELECT 1 FROM resume r WHERE r.member_id = h.member_id AND r.info_hash = h.info_hash)',
+            [ih],
+          );
+          for (const [member] of unsaved) {
+            await tx.run('INSERT INTO resume (member_id, info_hash, have, info, files, updated_at) VALUES (?, ?, ?, ?, NULL, ?)', [member as string, ih, new Uint8Array(0), info, Date.now()]);
+          }
+        }
         await tx.run(REMOVE_HOLDERS, [deleteData ? REMOVED_WITH_DATA : REMOVED, ih]);
       }
       return known;
