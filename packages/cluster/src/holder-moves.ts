@@ -110,16 +110,25 @@ export class HolderMoves {
     for (const m of await this.#store.pending(member)) {
       // Not loaded here (yet): taken from the library later, at the library's path; asked again then.
       if (!this.#node.session.get(m.infoHash)) continue;
+      // A check under way refuses a move: the move stays asked, and a later pass (each tick) makes
+      // it once the check is over. Settled as a failure, the copy stayed in the old folder for good
+      // while every other copy followed (bench:crash --cluster: move_error "…being checked").
+      if (this.#checking(m.infoHash)) continue;
       let error: string | null = null;
       try {
         await moveOwnCopy(this.#node, m.infoHash, m.moveTo);
         this.#node.out.event('cluster', { state: 'moved', infoHash: m.infoHash, savePath: this.#node.db.records.get(m.infoHash)?.savePath });
       } catch (err) {
+        if (this.#checking(m.infoHash)) continue;
         error = `${m.moveTo}: ${errorMessage(err)}`;
         this.#node.out.note(`cluster: ${m.infoHash}: ${error}`);
       }
       await this.#store.settle(m.infoHash, member, m.moveTo, error);
       this.#node.changed();
     }
+  }
+
+  #checking(infoHash: string): boolean {
+    return this.#node.session.get(infoHash)?.stats().state === 'checking';
   }
 }
