@@ -169,10 +169,10 @@ async function exists(p: string): Promise<boolean> {
 }
 
 /**
- * At start, before the torrents load: undoes each move a crash cut short. `recordedAt` says where
- * the state puts a torrent now (undefined: removed). Returns a line per journal handled, for the log.
+ * At start, before the torrents load: undoes each move a crash cut short. `recorded` says where
+ * the state puts a torrent now (undefined: removed, and nothing says where its files belong). Returns a line per journal handled, for the log.
  */
-export async function undoUnfinishedMoves(stateDir: string, recorded: (infoHash: string) => RecordedAs | undefined): Promise<string[]> {
+export async function undoUnfinishedMoves(stateDir: string, recorded: (infoHash: string) => RecordedAs | undefined | Promise<RecordedAs | undefined>): Promise<string[]> {
   let names: string[];
   try {
     const all = await readdir(dirOf(stateDir));
@@ -192,7 +192,7 @@ export async function undoUnfinishedMoves(stateDir: string, recorded: (infoHash:
       await rm(path, { force: true });
       continue;
     }
-    const rec = recorded(j.infoHash);
+    const rec = await recorded(j.infoHash);
     if (rec && (j.renamedTo ? !renameStored(j, rec) : rec.savePath === j.from)) {
       const back: [string, string][] = [];
       for (const [k, rel] of j.files.entries()) {

@@ -124,8 +124,14 @@ export async function startNode(
     await db.close();
     throw err;
   }
-  // Moves a crash cut short are put back before any torrent looks for its files.
-  for (const line of await undoUnfinishedMoves(o.stateDir, (ih) => db.records.get(ih))) out.note(line);
+  // Moves a crash cut short are put back before any torrent looks for its files. A cluster member's
+  // torrent removed through another member while this one was down is known by its tombstone, whose
+  // folder its files go back to: that is where the tombstone deletes them (bench:crash --cluster).
+  const removedAs = async (ih: string) => {
+    const savePath = await db.records.removedCopyPath(ih);
+    return savePath === undefined ? undefined : { savePath, renamedFiles: null };
+  };
+  for (const line of await undoUnfinishedMoves(o.stateDir, async (ih) => db.records.get(ih) ?? (await removedAs(ih)))) out.note(line);
   useNativeSignatures();
   const identified = new IdentifiedPeers(out, db);
   // The node's own trackers are known once it exists (a server sets announceUrls after the start).

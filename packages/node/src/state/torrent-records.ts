@@ -215,6 +215,12 @@ export class TorrentRecords {
     return row?.state === REMOVED_WITH_DATA ? 'data' : row?.state === REMOVED ? 'keep' : undefined;
   }
 
+  /** Where this member's removed copy of a torrent is (its tombstone's save path), if it has one. */
+  async removedCopyPath(infoHash: string): Promise<string | undefined> {
+    const row = await this.#store.get<{ save_path: string | null }>(`SELECT save_path FROM torrent_holders WHERE info_hash = ? AND member_id = ? AND state IN ('${REMOVED}', '${REMOVED_WITH_DATA}')`, [infoHash, this.#memberId]);
+    return row?.save_path ?? undefined;
+  }
+
   /**
    * Another member wrote these records (a cluster's change notice, issue 42): each is read again
    * from the Store and marked dirty only if it changed. Returns the infohashes that changed.
