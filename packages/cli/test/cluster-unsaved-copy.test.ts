@@ -1,11 +1,12 @@
 // A member's copy with no resume record (the member killed before its first resume save of a copy
-// just placed on it), removed with its data while the member was down (issue 63, found by
+// just placed on it), removed with its data or trimmed while the member was down (issue 63, found by
 // bench:crash --cluster: "data in exactly one place", b91d5c96). Its tombstone is acted on when it
 // is back, but the files to delete were named only by the info dict in its resume record, so they
-// stayed for good. Now the removal leaves each such holder a resume record with the info dict and
-// no pieces. Beside it, X: a copy trimmed while down with no record either (the coordinator's
-// write, as in cluster-trimmed-down); b loads it at its start (the library has it) and deletes it
-// as a loaded copy, so X passes on the parent too.
+// stayed for good ("removed copy dropped", files null). Now a removal leaves each such holder a
+// resume record with the info dict and no pieces (Y), and a trimmed copy, whose torrent the library
+// keeps, is named by the library's .torrent (X; it passed on the parent while b happened to load the
+// copy at its start and delete it as a loaded one, which it no longer does since its tombstone's drop
+// waits for the statuses on their way).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';

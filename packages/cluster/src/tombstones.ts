@@ -3,7 +3,7 @@
 // resume record was left for it (the node's records.remove), so it still knows the copy's files.
 import type { CascadeNode } from '@cascade/node';
 import { deleteOwnFiles, liveFiles, otherOwners } from '@cascade/node/cluster-host';
-import { parseInfoDict, parseTorrent } from '@cascade/engine';
+import { parseInfoDict, parseTorrent, type Metainfo } from '@cascade/engine';
 
 /**
  * With `deleteData` the files of that info dict under `savePath` go (those a torrent here owns
@@ -18,12 +18,20 @@ export async function dropTombstoned(node: Pick<CascadeNode, 'session' | 'db'>, 
   if (session.get(infoHash)) return 0;
   let removed: number | undefined = 0;
   if (deleteData && savePath) {
-    const info = (await db.resume.get(infoHash))?.infoBytes;
-    const meta = info && parseInfoDict(info);
+    const meta = await copyMetainfo(db, infoHash);
     const owners = meta && (await otherOwners(db, { parseTorrent, parseInfoDict }, infoHash, liveFiles(session, db)));
     if (!meta || !owners) removed = undefined;
     else if (!session.get(infoHash)) removed = await deleteOwnFiles(meta, savePath, owners);
   }
   await db.records.dropTombstone(infoHash);
   return removed;
+}
+
+/** The old copy's metainfo: from this member's resume record, else (a copy trimmed before its first
+ *  resume save, so no record) from the library's .torrent while the torrent is still there. */
+async function copyMetainfo(db: CascadeNode['db'], infoHash: string): Promise<Metainfo | undefined> {
+  const info = (await db.resume.get(infoHash))?.infoBytes;
+  if (info) return parseInfoDict(info);
+  const bytes = await db.records.torrentBytes(infoHash);
+  return bytes ? parseTorrent(bytes) : undefined;
 }

@@ -500,11 +500,21 @@ export class TorrentRecords {
   /** This member's tombstone of a torrent and its resume record go, in one transaction, if its
    *  holder row is still a tombstone (an add through this member since made it a copy again). */
   async dropTombstone(infoHash: string): Promise<boolean> {
-    return this.#store.transaction(async (tx) => {
+    // As dropOwn: a status on its way (the queue's, for a torrent the library keeps) landing after
+    // the delete made a new holder row of it ("seeding", progress 1, with nothing on disk: the
+    // coordinator then counted a complete copy there; bench:crash --cluster, 30 Nov).
+    await this.#statuses.settled();
+    const gone = await this.#store.transaction(async (tx) => {
       const gone = await tx.run(`${REMOVE_OWN_HOLDER} AND state IN ('${REMOVED}', '${REMOVED_WITH_DATA}')`, [infoHash, this.#memberId]);
       if (gone.changes > 0) await tx.run('DELETE FROM resume WHERE info_hash = ? AND member_id = ?', [infoHash, this.#memberId]);
       return gone.changes > 0;
     });
+    if (gone) {
+      this.#statuses.pending.delete(infoHash);
+      this.#held.delete(infoHash);
+      this.#wrote(infoHash);
+    }
+    return gone;
   }
 
   /** Forgets torrents, their resume records, stored peers, share keys and content ids, in one

@@ -111,6 +111,25 @@ export async function clusterViewCases(t: TestContext, open: Open): Promise<void
     assert.equal(b.has(y), true, 'added here during a resync: still listed');
   });
 
+  await t.test("a member's tombstone dropped with a status on its way (or one after): no holder row comes back", async (t) => {
+    const store = await open(t);
+    const a = await TorrentRecords.load(store, 'member-a');
+    const b = await TorrentRecords.load(store, 'member-b');
+    const x = 'cd'.repeat(20);
+    await a.add({ infoHash: x, name: 'x', source: `magnet:?xt=urn:btih:${x}`, savePath: '/a', status: 'seeding' });
+    // b's copy, trimmed (the coordinator's tombstone): the torrent stays in the library.
+    await store.run("INSERT INTO torrent_holders (info_hash, member_id, state, epoch, updated_at, save_path, progress) VALUES (?, 'member-b', 'removed+data', 0, 0, '/b', 1)", [x]);
+    await b.reload([x]);
+    assert.equal(b.heldHere(x), true, 'a tombstone is a holder row');
+    const bRows = async () => (await store.all<{ state: string }>("SELECT state FROM torrent_holders WHERE info_hash = ? AND member_id = 'member-b'", [x])).map((r) => r.state);
+    const pending = b.setStatus(x, 'seeding'); // the queue's, on its way when the tombstone is acted on
+    assert.equal(await b.dropTombstone(x), true);
+    await pending;
+    await b.setStatus(x, 'seeding'); // and one after
+    assert.deepEqual(await bRows(), [], 'no holder row of b');
+    assert.equal(b.heldHere(x), false);
+  });
+
   await t.test('shared writes are read from the statement: table and key where it names one', async (t) => {
     const store = await open(t);
     const ih = 'cd'.repeat(20);
