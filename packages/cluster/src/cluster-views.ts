@@ -72,8 +72,12 @@ export class ClusterViews {
         this.#queue(() => this.resync());
       } else this.#startPolling();
     });
-    // The bus is connecting as the node starts (the views were just read): polling starts only if
-    // it is still down one period later.
+    // The views were read as the node opened its state, seconds before now on a loaded machine; the
+    // notices of that time found no views to apply to (and the bus may be up already, so no 'up'
+    // comes to resync): read once in full. Without it, a torrent removed through another member
+    // while this one started stayed listed here for good (bench:crash --cluster, 30 Nov).
+    this.#queue(() => this.resync());
+    // Polling starts only if the bus is still down one period later.
     if (!bus.connected) {
       this.#poll = setTimeout(() => {
         this.#poll = undefined;
