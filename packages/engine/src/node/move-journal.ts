@@ -170,7 +170,8 @@ async function exists(p: string): Promise<boolean> {
 
 /**
  * At start, before the torrents load: undoes each move a crash cut short. `recorded` says where
- * the state puts a torrent now (undefined: removed, and nothing says where its files belong). Returns a line per journal handled, for the log.
+ * the state puts a torrent now (undefined: removed, and nothing says where its files belong).
+ * Returns a line per journal handled, for the log.
  */
 export async function undoUnfinishedMoves(stateDir: string, recorded: (infoHash: string) => RecordedAs | undefined | Promise<RecordedAs | undefined>): Promise<string[]> {
   let names: string[];

@@ -503,6 +503,8 @@ export class TorrentRecords {
     // As dropOwn: a status on its way (the queue's, for a torrent the library keeps) landing after
     // the delete made a new holder row of it ("seeding", progress 1, with nothing on disk: the
     // coordinator then counted a complete copy there; bench:crash --cluster, 30 Nov).
+    // Not held here from now on, so a status given while the delete runs writes no row either.
+    const wasHeld = this.#held.delete(infoHash);
     await this.#statuses.settled();
     const gone = await this.#store.transaction(async (tx) => {
       const gone = await tx.run(`${REMOVE_OWN_HOLDER} AND state IN ('${REMOVED}', '${REMOVED_WITH_DATA}')`, [infoHash, this.#memberId]);
@@ -511,9 +513,8 @@ export class TorrentRecords {
     });
     if (gone) {
       this.#statuses.pending.delete(infoHash);
-      this.#held.delete(infoHash);
       this.#wrote(infoHash);
-    }
+    } else if (wasHeld) this.#held.add(infoHash); // a copy again (an add through this member)
     return gone;
   }
 
