@@ -56,10 +56,16 @@ export interface Tombstone {
 export class HolderStore {
   readonly #store: Store;
   readonly #now: string;
+  /** A placement locks the torrent's row it reads (PostgreSQL; SQLite has one writer): a removal
+   *  that deleted it and made its holder rows tombstones, not yet committed, is waited for, and the
+   *  torrent is then no longer there to place. Unlocked, the new holder row could commit after the
+   *  tombstones and outlive its torrent ("no rows without their torrent", bench:crash --cluster). */
+  readonly #lockTorrent: string;
 
   constructor(store: Store) {
     this.#store = store;
     this.#now = nowSql(store.dialect);
+    this.#lockTorrent = store.dialect === 'postgres' ? ' FOR SHARE OF t' : '';
   }
 
   /** Every torrent of the library (or only `infoHashes`) with each of its copies' rows (one row
@@ -106,7 +112,7 @@ export class HolderStore {
        SELECT t.info_hash, m.id, m.epoch, CASE WHEN t.status = 'paused' THEN 'paused' ELSE 'queued' END, 0, ${n}, NULL
        FROM cluster_members m JOIN torrents t ON t.info_hash = ?
        WHERE m.id = ? AND m.lease_until >= ${n} AND m.dead_at IS NULL
-         AND EXISTS (SELECT 1 FROM cluster_coordinator c WHERE c.id = 1 AND c.member_id = ? AND c.epoch = ? AND c.lease_until >= ${n})
+         AND EXISTS (SELECT 1 FROM cluster_coordinator c WHERE c.id = 1 AND c.member_id = ? AND c.epoch = ? AND c.lease_until >= ${n})${this.#lockTorrent}
        ON CONFLICT (info_hash, member_id) DO NOTHING`,
       [infoHash, member, coordinator, coordinatorEpoch],
     );
@@ -130,7 +136,7 @@ export class HolderStore {
          FROM (VALUES ${part.map(() => '(?, ?)').join(', ')}) p
          JOIN torrents t ON t.info_hash = p.column1 JOIN cluster_members m ON m.id = p.column2
          WHERE m.lease_until >= ${n} AND m.dead_at IS NULL
-           AND EXISTS (SELECT 1 FROM cluster_coordinator c WHERE c.id = 1 AND c.member_id = ? AND c.epoch = ? AND c.lease_until >= ${n})
+           AND EXISTS (SELECT 1 FROM cluster_coordinator c WHERE c.id = 1 AND c.member_id = ? AND c.epoch = ? AND c.lease_until >= ${n})${this.#lockTorrent}
          ON CONFLICT (info_hash, member_id) DO NOTHING
          RETURNING info_hash, member_id`,
         [...part.flatMap((x) => [x.infoHash, x.member]), coordinator, coordinatorEpoch],

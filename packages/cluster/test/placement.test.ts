@@ -157,5 +157,32 @@ async function cases(t: TestContext, open: Open): Promise<void> {
   });
 }
 
+test('placement on PostgreSQL, racing a removal: no holder row outlives the torrent', { timeout: 120_000 }, async (t) => {
+  // The removal (records.remove) deletes the torrent, then makes its holder rows tombstones, in one
+  // transaction. A placement that read the torrent's row before that transaction committed, and
+  // committed its new holder row after the tombstones were written, left a row of a torrent no
+  // longer in the library ("no rows without their torrent", bench:crash --cluster, 30 Nov). The
+  // placement now locks the torrent's row it reads, so it waits for the removal and places nothing.
+  const store = await postgres(t).open(t);
+  const a = await member(store, 'a', 1);
+  const b = await member(store, 'b', 2);
+  for (const m of [a, b]) await m.tick();
+  assert.equal(a.isCoordinator, true);
+  const Z = 'e'.repeat(40);
+  await torrent(store, Z, a);
+  const hs = new HolderStore(store);
+  let placing: Promise<boolean> | undefined;
+  await store.transaction(async (tx) => {
+    await tx.run('DELETE FROM torrents WHERE info_hash = ?', [Z]);
+    await tx.run("UPDATE torrent_holders SET state = 'removed+data' WHERE info_hash = ?", [Z]);
+    placing = hs.place(Z, b.id, a.id, a.coordinatorEpoch!);
+    await new Promise((r) => setTimeout(r, 500));
+  });
+  assert.equal(await placing, false, 'nothing placed');
+  const rows = await store.all<{ member_id: string; state: string }>('SELECT member_id, state FROM torrent_holders WHERE info_hash = ?', [Z]);
+  assert.deepEqual(rows, [{ member_id: a.id, state: 'removed+data' }]);
+  for (const m of [a, b]) await m.release();
+});
+
 test('placement on SQLite', async (t) => cases(t, sqlite()));
 test('placement on PostgreSQL', { timeout: 120_000 }, async (t) => cases(t, postgres(t).open));
