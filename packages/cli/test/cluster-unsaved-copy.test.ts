@@ -19,7 +19,7 @@ import { detail, holdersWhen, liveDone, setSettings, share, testCluster } from '
 
 test('copies with no resume record, removed with their data or trimmed while their member was down: deleted once it is back', { timeout: 300_000 }, async (t) => {
   const cluster = await testCluster(t, 'unsaved_copy');
-  const a = await cluster.start('a', '127.0.0.93');
+  const a = await cluster.start('a', '127.0.0.99');
   let b = await cluster.start('b', '127.0.0.94');
   const x = await share(a, 'x.bin', randomBytes(1024 * 1024 + 3));
   const y = await share(a, 'y.bin', randomBytes(1024 * 1024 + 7));
