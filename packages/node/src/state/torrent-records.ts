@@ -19,39 +19,9 @@ import type { Queryable, SqlValue, Store } from './store.ts';
 import { toRecord, type NewTorrent, type Row, type TorrentRecord, type TorrentStatus } from './records.ts';
 import { WriteBatch } from './write-batch.ts';
 import { byAdded, byQueueOrder, definedOf } from './record-order.ts';
-import { REMOVED, REMOVED_WITH_DATA, REMOVE_HOLDERS, REMOVE_OWN_HOLDER, REMOVE_RESUME_UNHELD, REMOVE_TORRENT, UPDATE_META, UPDATE_STATUS, UPSERT_HOLDER, UPSERT_TORRENT, editColumns, holderParams, recordSelect, upsertParams, type HolderAt, type TorrentEdits, type TorrentMeta } from './torrent-writes.ts';
+import { OPTION_COLUMNS, REMOVED, REMOVED_WITH_DATA, REMOVE_OWN_HOLDER, RECORD_COLUMNS, UPDATE_META, UPDATE_STATUS, UPSERT_HOLDER, UPSERT_TORRENT, editColumns, holderParams, optionValues, recordSelect, removeTorrentRows, upsertParams, type HolderAt, type OptionFields, type TorrentEdits, type TorrentMeta } from './torrent-writes.ts';
 
-/** Every column but `torrent`. */
-export const RECORD_COLUMNS = [
-  'info_hash', 'name', 'source_kind', 'magnet', 'save_path', 'status', 'error', 'selected_files', 'length', 'piece_count',
-  'added_at', 'completed_at', 'category', 'tags', 'queue_position', 'force_start', 'super_seeding', 'download_limit', 'upload_limit',
-  'ratio_limit', 'seeding_time_limit', 'seeding_time', 'total_downloaded', 'total_uploaded', 'private_discovery',
-  'mirrors', 'display_name', 'tracker_tiers', 'renamed_files', 'piece_order',
-].join(', ');
-
-/** What the model writes of a torrent's options: columns by record field. */
-const OPTION_COLUMNS = {
-  downloadLimit: 'download_limit',
-  uploadLimit: 'upload_limit',
-  category: 'category',
-  tags: 'tags',
-  ratioLimit: 'ratio_limit',
-  seedingTimeLimit: 'seeding_time_limit',
-  forceStart: 'force_start',
-  superSeeding: 'super_seeding',
-} as const;
-
-export type OptionFields = Partial<Pick<TorrentRecord, keyof typeof OPTION_COLUMNS>>;
-
-/** The stored values of the options named, in order. */
-function optionValues(o: OptionFields, keys: readonly (keyof OptionFields)[]): SqlValue[] {
-  return keys.map((k): SqlValue => {
-    const v = o[k];
-    if (k === 'tags') return JSON.stringify(v);
-    if (k === 'forceStart' || k === 'superSeeding') return v ? 1 : 0;
-    return v as number | string | null;
-  });
-}
+export { RECORD_COLUMNS, type OptionFields } from './torrent-writes.ts';
 
 /** One torrent's traffic and seeding time since the accounting's last flush. */
 export interface TotalsDelta {
@@ -527,29 +497,7 @@ export class TorrentRecords {
     const known = await this.#store.transaction(async (tx) => {
       let known = 0;
       for (const ih of infoHashes) {
-        known += (await tx.run(REMOVE_TORRENT[0]!, [ih])).changes;
-        for (const sql of REMOVE_TORRENT.slice(1)) await tx.run(sql, [ih]);
-        await tx.run(REMOVE_OWN_HOLDER, [ih, this.#memberId]);
-        // Each other holder's resume record stays with its tombstone: the info dict in it is how a
-        // holder down at this moment knows its copy's files when it is back (dropTombstoned).
-        await tx.run(REMOVE_RESUME_UNHELD, [ih]);
-        // `infos`: each torrent's info dict, for the records that lack it (a torrent added as a
-        // .torrent keeps it in the library's row, which goes now).
-        const info = infos?.get(ih);
-        if (info) {
-          await tx.run('UPDATE resume SET info = ? WHERE info_hash = ? AND info IS NULL', [info, ih]);
-          // A holder with no resume record at all (killed before its first save of a copy just
-          // placed on it) gets one with no pieces, for the info dict alone: without it the files of
-          // its copy were nameless, and stayed (issue 63, bench:crash --cluster).
-          const unsaved = await tx.values(
-            'SELECT h.member_id FROM torrent_holders h WHERE h.info_hash = ? AND NOT EXISTS (SELECT 1 FROM resume r WHERE r.member_id = h.member_id AND r.info_hash = h.info_hash)',
-            [ih],
-          );
-          for (const [member] of unsaved) {
-            await tx.run('INSERT INTO resume (member_id, info_hash, have, info, files, updated_at) VALUES (?, ?, ?, ?, NULL, ?)', [member as string, ih, new Uint8Array(0), info, Date.now()]);
-          }
-        }
-        await tx.run(REMOVE_HOLDERS, [deleteData ? REMOVED_WITH_DATA : REMOVED, ih]);
+        known += await removeTorrentRows(tx, ih, this.#memberId, deleteData, infos?.get(ih));
       }
       return known;
     });

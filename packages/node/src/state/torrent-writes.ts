@@ -2,10 +2,42 @@
 // run (store.ts's dialect). A parameter's type must be known to PostgreSQL from where it stands:
 // a bare `? IS NULL` is not, so a flag says whether .torrent bytes came with the metadata.
 
-import type { SqlValue } from './store.ts';
-import type { NewTorrent, StoredPieceOrder } from './records.ts';
+import type { Queryable, SqlValue } from './store.ts';
+import type { NewTorrent, StoredPieceOrder, TorrentRecord } from './records.ts';
 
 export { UPSERT_TORRENT } from './upserts.ts';
+
+/** Every column but `torrent`. */
+export const RECORD_COLUMNS = [
+  'info_hash', 'name', 'source_kind', 'magnet', 'save_path', 'status', 'error', 'selected_files', 'length', 'piece_count',
+  'added_at', 'completed_at', 'category', 'tags', 'queue_position', 'force_start', 'super_seeding', 'download_limit', 'upload_limit',
+  'ratio_limit', 'seeding_time_limit', 'seeding_time', 'total_downloaded', 'total_uploaded', 'private_discovery',
+  'mirrors', 'display_name', 'tracker_tiers', 'renamed_files', 'piece_order',
+].join(', ');
+
+/** What the model writes of a torrent's options: columns by record field. */
+export const OPTION_COLUMNS = {
+  downloadLimit: 'download_limit',
+  uploadLimit: 'upload_limit',
+  category: 'category',
+  tags: 'tags',
+  ratioLimit: 'ratio_limit',
+  seedingTimeLimit: 'seeding_time_limit',
+  forceStart: 'force_start',
+  superSeeding: 'super_seeding',
+} as const;
+
+export type OptionFields = Partial<Pick<TorrentRecord, keyof typeof OPTION_COLUMNS>>;
+
+/** The stored values of the options named, in order. */
+export function optionValues(o: OptionFields, keys: readonly (keyof OptionFields)[]): SqlValue[] {
+  return keys.map((k): SqlValue => {
+    const v = o[k];
+    if (k === 'tags') return JSON.stringify(v);
+    if (k === 'forceStart' || k === 'superSeeding') return v ? 1 : 0;
+    return v as number | string | null;
+  });
+}
 
 /** UPSERT_TORRENT's 13 parameters. */
 export function upsertParams(t: NewTorrent, now: number): SqlValue[] {
@@ -131,6 +163,35 @@ export const REMOVE_OWN_HOLDER = 'DELETE FROM torrent_holders WHERE info_hash = 
 /** REMOVED or REMOVED_WITH_DATA, infohash: the other holders' rows of a removed torrent (a
  *  tombstone already there stays as it is). */
 export const REMOVE_HOLDERS = `UPDATE torrent_holders SET state = ? WHERE info_hash = ? AND state NOT IN ('${REMOVED}', '${REMOVED_WITH_DATA}')`;
+
+/** One torrent's rows go, in the caller's transaction (TorrentRecords.remove): the library's, this
+ *  member's holder row; every other holder's becomes a tombstone (REMOVED_WITH_DATA: its copy goes
+ *  too). Returns how many library rows went (0: not known). */
+export async function removeTorrentRows(tx: Queryable, ih: string, memberId: string, deleteData: boolean, info: Uint8Array | undefined): Promise<number> {
+  const known = (await tx.run(REMOVE_TORRENT[0]!, [ih])).changes;
+  for (const sql of REMOVE_TORRENT.slice(1)) await tx.run(sql, [ih]);
+  await tx.run(REMOVE_OWN_HOLDER, [ih, memberId]);
+  // Each other holder's resume record stays with its tombstone: the info dict in it is how a
+  // holder down at this moment knows its copy's files when it is back (dropTombstoned).
+  await tx.run(REMOVE_RESUME_UNHELD, [ih]);
+  // `info`: the torrent's info dict, for the records that lack it (a torrent added as a .torrent
+  // keeps it in the library's row, which goes now).
+  if (info) {
+    await tx.run('UPDATE resume SET info = ? WHERE info_hash = ? AND info IS NULL', [info, ih]);
+    // A holder with no resume record at all (killed before its first save of a copy just
+    // placed on it) gets one with no pieces, for the info dict alone: without it the files of
+    // its copy were nameless, and stayed (issue 63, bench:crash --cluster).
+    const unsaved = await tx.values(
+      'SELECT h.member_id FROM torrent_holders h WHERE h.info_hash = ? AND NOT EXISTS (SELECT 1 FROM resume r WHERE r.member_id = h.member_id AND r.info_hash = h.info_hash)',
+      [ih],
+    );
+    for (const [member] of unsaved) {
+      await tx.run('INSERT INTO resume (member_id, info_hash, have, info, files, updated_at) VALUES (?, ?, ?, ?, NULL, ?)', [member as string, ih, new Uint8Array(0), info, Date.now()]);
+    }
+  }
+  await tx.run(REMOVE_HOLDERS, [deleteData ? REMOVED_WITH_DATA : REMOVED, ih]);
+  return known;
+}
 
 /** What remotes edit (issue 45); undefined = unchanged, null = back to the torrent's own. */
 export interface TorrentEdits {
