@@ -448,10 +448,8 @@ export class QueueManager {
         if (t?.stats().state === 'error') await t.resume();
       }),
     );
-    // Each row, held here or not: a cluster's member resumes a torrent for every holder (issue 42).
-    const rows = await Promise.all(infoHashes.map((ih) => this.#store.row(ih)));
-    const stopped = new Set(rows.filter((r) => r?.status === 'paused' || r?.status === 'error').map((r) => r!.infoHash));
-    await this.#store.setStatuses(new Map(infoHashes.filter((ih) => stopped.has(ih)).map((ih) => [ih, 'queued'])), true);
+    // Each torrent, held here or not: a cluster's member resumes a torrent for every holder (issue 42).
+    await this.#store.resume(infoHashes);
     await this.apply(infoHashes);
   }
 

@@ -56,6 +56,12 @@ export class QueueStore {
     return this.#db.records.setStatuses(changes, everyHolder);
   }
 
+  /** The user's resume: each torrent a pause or an error stopped is queued again, on every
+   *  cluster member holding it. */
+  resume(infoHashes: readonly string[]): Promise<void> {
+    return this.#db.records.resume(infoHashes);
+  }
+
   setPositions(changes: ReadonlyMap<string, number>): Promise<void> {
     return this.#db.records.setPositions(changes);
   }

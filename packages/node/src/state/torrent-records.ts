@@ -417,16 +417,25 @@ export class TorrentRecords {
   }
 
   async #writeStatuses(batch: ReadonlyMap<string, StatusChange>): Promise<void> {
+    const written: string[] = [];
     await this.#store.transaction(async (tx) => {
       const now = Date.now();
       for (const [ih, c] of batch) {
+        // A cluster's library status is its holders' to write. A copy running here with no holder
+        // row (a surplus copy the coordinator trimmed, still stopping) that said 'seeding' after the
+        // user's pause left the library's status disagreeing with every holder's (bench:crash
+        // --cluster, 30 Nov: a resume judged by it did nothing).
+        if (this.#memberId !== '' && !this.heldHere(ih)) continue;
         // A torrent removed meanwhile gets no holder row back.
         if ((await tx.run(UPDATE_STATUS, [c.status, c.error, c.completedAt ?? null, ih])).changes === 0) continue;
-        if (!this.heldHere(ih)) continue; // another member's torrent: no holder row of ours
         await tx.run(UPSERT_HOLDER, holderParams(ih, this.#at(), c.status, c.error, c.completedAt, now));
+        written.push(ih);
       }
     });
-    for (const [ih, c] of batch) this.#change(ih, { status: c.status, error: c.error, ...(c.completedAt !== undefined ? { completedAt: c.completedAt } : {}) });
+    for (const ih of written) {
+      const c = batch.get(ih)!;
+      this.#change(ih, { status: c.status, error: c.error, ...(c.completedAt !== undefined ? { completedAt: c.completedAt } : {}) });
+    }
   }
 
   /** What remotes edit (issue 45): the name shown (null = its own), tracker tiers (null = as added),
@@ -517,6 +526,31 @@ export class TorrentRecords {
       if (everyHolder) await tx.run(`UPDATE torrent_holders SET state = ?, updated_at = ? WHERE info_hash = ? AND state NOT IN ('${REMOVED}', '${REMOVED_WITH_DATA}')`, [status, now, ih]);
       if (this.heldHere(ih)) await tx.run(UPSERT_HOLDER, holderParams(ih, this.#at(), status, undefined, null, now));
     });
+  }
+
+  /**
+   * The user's resume, for every member holding the torrents: the library's status and each
+   * holder's state that a pause or an error stopped become 'queued'; a copy running stays as it is.
+   * Judged in the database, not by this member's view: a member holding no copy sees the library's
+   * status, which the last holder to write one set, and a resume through it that found that status
+   * 'seeding' while both holders were paused left them paused for good (bench:crash --cluster).
+   */
+  async resume(infoHashes: readonly string[]): Promise<void> {
+    if (infoHashes.length === 0) return;
+    await this.#statuses.settled(); // a status on its way lands first, as the queue's do
+    const now = Date.now();
+    const read = await this.#store.transaction(async (tx) => {
+      const read: [string, Row | undefined][] = [];
+      for (const ih of infoHashes) {
+        // Always a change of the library's row, named by its infohash (the statement ends in
+        // `WHERE info_hash = ?`): every other member reads it again, and with it its holder row.
+        if ((await tx.run("UPDATE torrents SET status = CASE WHEN status IN ('paused', 'error') THEN 'queued' ELSE status END WHERE info_hash = ?", [ih])).changes === 0) continue;
+        await tx.run(`UPDATE torrent_holders SET state = 'queued', updated_at = ? WHERE state IN ('paused', 'error') AND info_hash = ?`, [now, ih]);
+        read.push([ih, await this.#read(tx, ih)]);
+      }
+      return read;
+    });
+    for (const [ih, row] of read) if (row) this.#change(ih, { status: toRecord(row).status });
   }
 
   setPositions(changes: ReadonlyMap<string, number>): Promise<void> {

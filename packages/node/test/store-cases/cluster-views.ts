@@ -130,6 +130,43 @@ export async function clusterViewCases(t: TestContext, open: Open): Promise<void
     assert.equal(b.heldHere(x), false);
   });
 
+  await t.test("the library's status is its holders': a trimmed copy's late status is not written, a resume through any member queues every stopped holder", async (t) => {
+    const store = await open(t);
+    const [a, b, c] = await Promise.all(['member-a', 'member-b', 'member-c'].map((m) => TorrentRecords.load(store, m)));
+    const x = 'e1'.repeat(20);
+    await a.add({ infoHash: x, name: 'x', source: `magnet:?xt=urn:btih:${x}`, savePath: '/a', status: 'seeding' });
+    await store.run("INSERT INTO torrent_holders (info_hash, member_id, state, epoch, updated_at, save_path, progress) VALUES (?, 'member-b', 'seeding', 0, 0, '/b', 1)", [x]);
+    for (const m of [b, c]) await m.reload([x]);
+    const states = async () => Object.fromEntries((await store.all<{ member_id: string; state: string }>('SELECT member_id, state FROM torrent_holders WHERE info_hash = ? ORDER BY member_id', [x])).map((r) => [r.member_id, r.state]));
+    const library = async () => (await store.get<{ status: string }>('SELECT status FROM torrents WHERE info_hash = ?', [x]))!.status;
+
+    // The user's pause through c, which holds no copy: every holder's.
+    await c.setStatuses(new Map([[x, 'paused']]), true);
+    assert.deepEqual(await states(), { 'member-a': 'paused', 'member-b': 'paused' });
+    await b.reload([x]); // b hears of it
+    // b's copy trimmed, its engine still stopping it: its 'done' lands after.
+    await b.dropOwn([x]);
+    await b.setStatus(x, 'seeding');
+    assert.equal(await library(), 'paused', "a copy no longer held here does not speak for the library");
+    assert.equal(b.get(x)!.status, 'paused', "nor for b's view");
+
+    // A library status that disagrees with the holders (as the late status above wrote it before):
+    // c, starting with it in view, still resumes every paused holder; a running copy stays as it is.
+    await store.run("UPDATE torrents SET status = 'seeding' WHERE info_hash = ?", [x]);
+    await store.run("INSERT INTO torrent_holders (info_hash, member_id, state, epoch, updated_at, save_path, progress) VALUES (?, 'member-d', 'downloading', 0, 0, '/d', 0)", [x]);
+    const c2 = await TorrentRecords.load(store, 'member-c');
+    assert.equal(c2.get(x)!.status, 'seeding');
+    await c2.resume([x]);
+    assert.deepEqual(await states(), { 'member-a': 'queued', 'member-d': 'downloading' });
+    assert.equal(await library(), 'seeding', 'not stopped in the library: left as it is');
+    // A holder resuming: its own view follows its row.
+    await a.setStatuses(new Map([[x, 'paused']]), true);
+    await a.resume([x]);
+    assert.equal(a.get(x)!.status, 'queued');
+    assert.equal(await library(), 'queued');
+    await c2.resume(['00'.repeat(20)]); // not in the library: nothing
+  });
+
   await t.test('shared writes are read from the statement: table and key where it names one', async (t) => {
     const store = await open(t);
     const ih = 'cd'.repeat(20);
