@@ -1,7 +1,8 @@
 // The torrent records in memory (packages/node/README.md, "Next: the torrent records"): every row
 // of the `torrents` table without its .torrent bytes (a row never shows them; they are read when a
-// torrent loads or is exported), read once, so the synchronous readers — the listing of 10,000
-// torrents, the model, the queue's plan — never wait on a database over a network.
+// torrent loads or is exported; the view and the reads of others' writes: record-view.ts), read
+// once, so the synchronous readers — the listing of 10,000 torrents, the model, the queue's plan —
+// never wait on a database over a network.
 //
 // The Store is the truth; the view changes only after the Store took a write, and each change
 // marks the infohash dirty, which is how the listing (SummaryCache) learns what to build again
@@ -18,6 +19,7 @@
 import type { Queryable, SqlValue, Store } from './store.ts';
 import { toRecord, type NewTorrent, type Row, type TorrentRecord, type TorrentStatus } from './records.ts';
 import { WriteBatch } from './write-batch.ts';
+import { RecordView } from './record-view.ts';
 import { byAdded, byQueueOrder, definedOf } from './record-order.ts';
 import { OPTION_COLUMNS, REMOVED, REMOVED_WITH_DATA, REMOVE_OWN_HOLDER, RECORD_COLUMNS, UPDATE_META, UPDATE_STATUS, UPSERT_HOLDER, UPSERT_TORRENT, editColumns, holderParams, optionValues, recordSelect, removeTorrentRows, upsertParams, type HolderAt, type OptionFields, type TorrentEdits, type TorrentMeta } from './torrent-writes.ts';
 
@@ -38,40 +40,17 @@ interface StatusChange {
   completedAt: number | undefined;
 }
 
-export class TorrentRecords {
-  readonly #store: Store;
-  /** Whose running status this view reads and writes (torrent_holders): '' for a single node. */
-  readonly #memberId: string;
-  readonly #records = new Map<string, TorrentRecord>();
-  /** Records this member has a holder row of (torrent_holders): in a cluster, the others are
-   *  another member's to run (issue 42); a single node ('') holds every one. */
-  readonly #held = new Set<string>();
-  /** Held here by the coordinator's placement, where this member's copy goes not chosen yet. */
-  readonly #untaken = new Set<string>();
+export class TorrentRecords extends RecordView {
   /** This member's lease epoch (a cluster's: the coordinator counts a holder row only at its
    *  member's current epoch); 0 for a single node. */
   epoch = 0;
-  #dirty = new Set<string>();
-  /** While reads of other members' writes are under way (reload, reloadAll): when each record was
-   *  last put or changed here meanwhile. Such a read that began before a write here must not put
-   *  its older row over that write's (bench:crash --cluster: a change notice's read, begun just
-   *  before a removal through this member, listed the removed torrent here again for good). */
-  readonly #writtenDuringReads = new Map<string, number>();
-  #reads = 0;
-  #writeSeq = 0;
   /** Statuses given and not yet written: the other writes of a status wait for the batch, so an
    *  older status never lands over a newer one. */
   readonly #statuses = new WriteBatch<string, StatusChange>((batch) => this.#writeStatuses(batch));
 
+
   constructor(store: Store, rows: Iterable<Row>, memberId = '') {
-    this.#store = store;
-    this.#memberId = memberId;
-    for (const row of rows) {
-      const rec = toRecord(row);
-      this.#records.set(rec.infoHash, rec);
-      if (row.held_here === 1) this.#held.add(rec.infoHash);
-      if (row.untaken === 1) this.#untaken.add(rec.infoHash);
-    }
+    super(store, rows, memberId);
   }
 
   /** Reads every record (one query) from the Store, with a member's status of each. */
@@ -79,94 +58,16 @@ export class TorrentRecords {
     return new TorrentRecords(store, await store.all(recordSelect(RECORD_COLUMNS), [memberId]), memberId);
   }
 
-  /** One record as this member reads it, inside a write's transaction. */
-  #read(tx: Queryable, infoHash: string): Promise<Row | undefined> {
-    return tx.get(recordSelect(RECORD_COLUMNS, 't.info_hash = ?'), [this.#memberId, infoHash]);
-  }
-
-  get(infoHash: string): TorrentRecord | undefined {
-    return this.#records.get(infoHash);
-  }
-
-  has(infoHash: string): boolean {
-    return this.#records.has(infoHash);
-  }
-
-  get size(): number {
-    return this.#records.size;
-  }
-
-  /** Every record, in the order they came (loaded, then added). */
-  values(): IterableIterator<TorrentRecord> {
-    return this.#records.values();
-  }
-
-  /** Infohashes written (or touched) since the last call. */
-  takeDirty(): Set<string> {
-    const dirty = this.#dirty;
-    this.#dirty = new Set();
-    return dirty;
-  }
-
-  /** Marks a record changed without a write (something a row shows changed outside the record). */
-  touch(infoHash: string): void {
-    this.#dirty.add(infoHash);
-  }
-
-  /** A record as the Store holds it after a write made elsewhere (undefined: removed; a cluster's
-   *  other member, issue 42). */
-  put(infoHash: string, row: Row | undefined): void {
-    if (row) this.#records.set(infoHash, toRecord(row));
-    else this.#records.delete(infoHash);
-    if (row?.held_here === 1) this.#held.add(infoHash);
-    else this.#held.delete(infoHash);
-    if (row?.untaken === 1) this.#untaken.add(infoHash);
-    else this.#untaken.delete(infoHash);
-    this.#wrote(infoHash);
-  }
-
-  #wrote(infoHash: string): void {
-    this.#dirty.add(infoHash);
-    if (this.#reads > 0) this.#writtenDuringReads.set(infoHash, ++this.#writeSeq);
-  }
-
-  /** Whether the record was put or changed here after `at` (a #writeSeq read inside #readingOthers). */
-  #writtenSince(infoHash: string, at: number): boolean {
-    return (this.#writtenDuringReads.get(infoHash) ?? 0) > at;
-  }
-
-  async #readingOthers<T>(fn: () => Promise<T>): Promise<T> {
-    this.#reads++;
-    try {
-      return await fn();
-    } finally {
-      if (--this.#reads === 0) this.#writtenDuringReads.clear();
-    }
-  }
-
-  /** Whether this member runs the torrent: a single node runs every record; a cluster's member
-   *  only those it has a holder row of (a torrent added through another member is listed here and
-   *  run there until placement, issue 42 step 5, gives it more holders). */
-  heldHere(infoHash: string): boolean {
-    return this.#memberId === '' ? this.#records.has(infoHash) : this.#held.has(infoHash);
-  }
-
-  /** Whether the coordinator placed this torrent here and this member has not taken it yet (chosen
-   *  where its copy goes: take()). */
-  untaken(infoHash: string): boolean {
-    return this.#untaken.has(infoHash);
-  }
-
   #at(savePath?: string | null): HolderAt {
-    return { memberId: this.#memberId, epoch: this.epoch, savePath: savePath ?? null };
+    return { memberId: this.memberId, epoch: this.epoch, savePath: savePath ?? null };
   }
 
   /** A torrent placed here is taken: its copy goes to `savePath` (this member's own data directory).
    *  The record is read again (its save path is now this member's). */
   async take(infoHash: string, savePath: string): Promise<void> {
-    const row = await this.#store.transaction(async (tx) => {
-      await tx.run('UPDATE torrent_holders SET save_path = ?, epoch = ?, updated_at = ? WHERE info_hash = ? AND member_id = ? AND save_path IS NULL', [savePath, this.epoch, Date.now(), infoHash, this.#memberId]);
-      return this.#read(tx, infoHash);
+    const row = await this.store.transaction(async (tx) => {
+      await tx.run('UPDATE torrent_holders SET save_path = ?, epoch = ?, updated_at = ? WHERE info_hash = ? AND member_id = ? AND save_path IS NULL', [savePath, this.epoch, Date.now(), infoHash, this.memberId]);
+      return this.readRow(tx, infoHash);
     });
     this.put(infoHash, row);
   }
@@ -174,83 +75,21 @@ export class TorrentRecords {
   /** A member back with a new epoch (joined, or rejoined after being fenced) holds again what it
    *  holds at that epoch: the coordinator counts its copies as live again. */
   async registerHeld(epoch: number): Promise<void> {
-    await this.#store.run(`UPDATE torrent_holders SET epoch = ? WHERE member_id = ? AND state NOT IN ('${REMOVED}', '${REMOVED_WITH_DATA}')`, [epoch, this.#memberId]);
+    await this.store.run(`UPDATE torrent_holders SET epoch = ? WHERE member_id = ? AND state NOT IN ('${REMOVED}', '${REMOVED_WITH_DATA}')`, [epoch, this.memberId]);
     this.epoch = epoch;
   }
 
   /** How another member removed a torrent this member held (its tombstone here): 'data' when its
    *  copy goes too, 'keep' when not, undefined when there is no tombstone. */
   async removal(infoHash: string): Promise<'data' | 'keep' | undefined> {
-    const row = await this.#store.get<{ state: string }>('SELECT state FROM torrent_holders WHERE info_hash = ? AND member_id = ?', [infoHash, this.#memberId]);
+    const row = await this.store.get<{ state: string }>('SELECT state FROM torrent_holders WHERE info_hash = ? AND member_id = ?', [infoHash, this.memberId]);
     return row?.state === REMOVED_WITH_DATA ? 'data' : row?.state === REMOVED ? 'keep' : undefined;
   }
 
   /** Where this member's removed copy of a torrent is (its tombstone's save path), if it has one. */
   async removedCopyPath(infoHash: string): Promise<string | undefined> {
-    const row = await this.#store.get<{ save_path: string | null }>(`SELECT save_path FROM torrent_holders WHERE info_hash = ? AND member_id = ? AND state IN ('${REMOVED}', '${REMOVED_WITH_DATA}')`, [infoHash, this.#memberId]);
+    const row = await this.store.get<{ save_path: string | null }>(`SELECT save_path FROM torrent_holders WHERE info_hash = ? AND member_id = ? AND state IN ('${REMOVED}', '${REMOVED_WITH_DATA}')`, [infoHash, this.memberId]);
     return row?.save_path ?? undefined;
-  }
-
-  /**
-   * Another member wrote these records (a cluster's change notice, issue 42): each is read again
-   * from the Store and marked dirty only if it changed. Returns the infohashes that changed.
-   */
-  async reload(infoHashes: Iterable<string>): Promise<string[]> {
-    return this.#readingOthers(async () => {
-      const changed: string[] = [];
-      for (const ih of new Set(infoHashes)) {
-        // Written here while it was read: read again (three reads at most, each begun after the
-        // write that spoiled the one before; a write here each time is all but impossible).
-        for (let tries = 0; tries < 3; tries++) {
-          const at = this.#writeSeq;
-          const row = await this.#read(this.#store, ih);
-          if (this.#writtenSince(ih, at)) continue;
-          if (this.#differs(ih, row)) {
-            this.put(ih, row);
-            changed.push(ih);
-          }
-          break;
-        }
-      }
-      return changed;
-    });
-  }
-
-  /** Every record read again (a cluster member back from a Redis outage, or polling during one):
-   *  those that changed, came or went are put and returned. One query, as at open. */
-  async reloadAll(): Promise<string[]> {
-    return this.#readingOthers(async () => {
-      const at = this.#writeSeq;
-      const rows = await this.#store.all(recordSelect(RECORD_COLUMNS), [this.#memberId]);
-      const seen = new Set<string>();
-      const changed: string[] = [];
-      // Written here during the query: each read again on its own.
-      const again: string[] = [];
-      for (const row of rows) {
-        const ih = row.info_hash as string;
-        seen.add(ih);
-        if (this.#writtenSince(ih, at)) again.push(ih);
-        else if (this.#differs(ih, row)) {
-          this.put(ih, row);
-          changed.push(ih);
-        }
-      }
-      for (const ih of [...this.#records.keys()]) {
-        if (seen.has(ih)) continue;
-        if (this.#writtenSince(ih, at)) again.push(ih);
-        else {
-          this.put(ih, undefined);
-          changed.push(ih);
-        }
-      }
-      return again.length > 0 ? [...changed, ...(await this.reload(again))] : changed;
-    });
-  }
-
-  #differs(infoHash: string, row: Row | undefined): boolean {
-    const had = this.#records.get(infoHash);
-    if (!row || !had) return !row !== !had;
-    return (row.held_here === 1) !== this.#held.has(infoHash) || (row.untaken === 1) !== this.#untaken.has(infoHash) || JSON.stringify(toRecord(row)) !== JSON.stringify(had);
   }
 
   // ---- reads the model and the queue make ----
@@ -258,18 +97,18 @@ export class TorrentRecords {
   /** Tags torrents carry (created tags are the model's), unsorted, once each. */
   tagsCarried(): Set<string> {
     const tags = new Set<string>();
-    for (const r of this.#records.values()) for (const t of r.tags) tags.add(t);
+    for (const r of this.records.values()) for (const t of r.tags) tags.add(t);
     return tags;
   }
 
   /** Infohashes in stored queue order (lowest position first; none last; ties by when added). */
   queueOrder(): string[] {
-    return [...this.#records.values()].sort(byQueueOrder).map((r) => r.infoHash);
+    return [...this.records.values()].sort(byQueueOrder).map((r) => r.infoHash);
   }
 
   /** Every record in the order they were added (then by infohash): the library's own order. */
   list(): TorrentRecord[] {
-    return [...this.#records.values()].sort(byAdded);
+    return [...this.records.values()].sort(byAdded);
   }
 
   /** Case-blind name substring, or infohash prefix (text all hex), in the library's order; every
@@ -284,14 +123,14 @@ export class TorrentRecords {
   /** A torrent's .torrent bytes, read from the Store (the view holds none): null for a magnet whose
    *  metadata never came, undefined for an unknown torrent. */
   async torrentBytes(infoHash: string): Promise<Uint8Array | null | undefined> {
-    const row = await this.#store.get<{ torrent: Uint8Array | null }>('SELECT torrent FROM torrents WHERE info_hash = ?', [infoHash]);
+    const row = await this.store.get<{ torrent: Uint8Array | null }>('SELECT torrent FROM torrents WHERE info_hash = ?', [infoHash]);
     return row ? (row.torrent ?? null) : undefined;
   }
 
   /** A record with its .torrent bytes (loading or exporting a torrent): a copy of the view's. */
   async withBytes(infoHash: string): Promise<TorrentRecord | undefined> {
     const torrent = await this.torrentBytes(infoHash);
-    const r = this.#records.get(infoHash);
+    const r = this.records.get(infoHash);
     return r && torrent !== undefined ? { ...r, torrent } : undefined;
   }
 
@@ -299,30 +138,30 @@ export class TorrentRecords {
 
   /** Options of several torrents in one transaction: all or none. Unknown infohashes are skipped. */
   async setOptions(changes: readonly (readonly [string, OptionFields])[]): Promise<void> {
-    const given = changes.filter(([ih, o]) => this.#records.has(ih) && Object.values(o).some((v) => v !== undefined));
+    const given = changes.filter(([ih, o]) => this.records.has(ih) && Object.values(o).some((v) => v !== undefined));
     if (given.length === 0) return;
-    await this.#store.transaction(async (tx) => {
+    await this.store.transaction(async (tx) => {
       for (const [ih, o] of given) {
         const keys = (Object.keys(o) as (keyof OptionFields)[]).filter((k) => o[k] !== undefined);
         await tx.run(`UPDATE torrents SET ${keys.map((k) => `${OPTION_COLUMNS[k]} = ?`).join(', ')} WHERE info_hash = ?`, [...optionValues(o, keys), ih]);
       }
     });
-    for (const [ih, o] of given) this.#change(ih, definedOf(o));
+    for (const [ih, o] of given) this.change(ih, definedOf(o));
   }
 
   async setSavePath(infoHash: string, savePath: string): Promise<void> {
-    await this.#store.transaction(async (tx) => {
+    await this.store.transaction(async (tx) => {
       await tx.run('UPDATE torrents SET save_path = ? WHERE info_hash = ?', [savePath, infoHash]);
       // This member's copy moved; another holder's copy stays where that member keeps it.
-      await tx.run('UPDATE torrent_holders SET save_path = ? WHERE info_hash = ? AND member_id = ?', [savePath, infoHash, this.#memberId]);
+      await tx.run('UPDATE torrent_holders SET save_path = ? WHERE info_hash = ? AND member_id = ?', [savePath, infoHash, this.memberId]);
     });
-    this.#change(infoHash, { savePath });
+    this.change(infoHash, { savePath });
   }
 
   /** Stores a new queue order: positions 1..n in the order given; torrents not named follow, in
    *  their stored order (read inside the transaction: what is stored wins). */
   async setQueueOrder(order: readonly string[]): Promise<void> {
-    const positions = await this.#store.transaction(async (tx) => {
+    const positions = await this.store.transaction(async (tx) => {
       const stored = (await tx.values('SELECT info_hash FROM torrents ORDER BY queue_position IS NULL, queue_position, added_at, info_hash')).map((r) => r[0] as string);
       const known = new Set(stored);
       const named = new Set(order.filter((ih) => known.has(ih)));
@@ -330,13 +169,13 @@ export class TorrentRecords {
       for (const [i, ih] of all.entries()) await tx.run('UPDATE torrents SET queue_position = ? WHERE info_hash = ?', [i + 1, ih]);
       return all;
     });
-    positions.forEach((ih, i) => this.#change(ih, { queuePosition: i + 1 }));
+    positions.forEach((ih, i) => this.change(ih, { queuePosition: i + 1 }));
   }
 
   /** Adds traffic and seeding time to the stored totals, in one transaction; quiet (see the header). */
   async addTotals(batch: readonly TotalsDelta[]): Promise<void> {
     if (batch.length === 0) return;
-    await this.#store.transaction(async (tx) => {
+    await this.store.transaction(async (tx) => {
       for (const d of batch) {
         await tx.run(
           `UPDATE torrents SET total_downloaded = total_downloaded + ?, total_uploaded = total_uploaded + ?,
@@ -346,9 +185,9 @@ export class TorrentRecords {
       }
     });
     for (const d of batch) {
-      const r = this.#records.get(d.infoHash);
+      const r = this.records.get(d.infoHash);
       if (!r) continue;
-      this.#records.set(d.infoHash, {
+      this.records.set(d.infoHash, {
         ...r,
         totalDownloaded: r.totalDownloaded + d.downloaded,
         totalUploaded: r.totalUploaded + d.uploaded,
@@ -366,7 +205,7 @@ export class TorrentRecords {
    *  whole or not at all (issue 42: a database gone between two writes left a torrent without
    *  the category it was acknowledged with). */
   async add(t: NewTorrent, options: OptionFields = {}, within?: (tx: Queryable) => Promise<void>): Promise<void> {
-    const row = await this.#store.transaction(async (tx) => {
+    const row = await this.store.transaction(async (tx) => {
       const now = Date.now();
       await within?.(tx);
       // After `within`, which may settle an option (the category it could make).
@@ -375,10 +214,10 @@ export class TorrentRecords {
       if (keys.length > 0) await tx.run(`UPDATE torrents SET ${keys.map((k) => `${OPTION_COLUMNS[k]} = ?`).join(', ')} WHERE info_hash = ?`, [...optionValues(options, keys), t.infoHash]);
       // An add through this member is its copy again: a tombstone of its own (the torrent removed
       // through another member, not yet acted on here) would keep the upsert below from writing.
-      await tx.run(`DELETE FROM torrent_holders WHERE info_hash = ? AND member_id = ? AND state IN ('${REMOVED}', '${REMOVED_WITH_DATA}')`, [t.infoHash, this.#memberId]);
+      await tx.run(`DELETE FROM torrent_holders WHERE info_hash = ? AND member_id = ? AND state IN ('${REMOVED}', '${REMOVED_WITH_DATA}')`, [t.infoHash, this.memberId]);
       // As UPSERT_TORRENT does: the status given, the error cleared, the completion time kept.
       await tx.run(UPSERT_HOLDER, holderParams(t.infoHash, this.#at(t.savePath), t.status, null, null, now));
-      return this.#read(tx, t.infoHash);
+      return this.readRow(tx, t.infoHash);
     });
     this.put(t.infoHash, row);
   }
@@ -386,10 +225,10 @@ export class TorrentRecords {
   /** What becomes known once metadata arrives; with `torrent` (.torrent bytes made of it) a magnet
    *  becomes a torrent record, so it loads with its metadata next time. */
   async updateMeta(infoHash: string, meta: TorrentMeta): Promise<void> {
-    const row = await this.#store.transaction(async (tx) => {
+    const row = await this.store.transaction(async (tx) => {
       const t = meta.torrent ?? null;
       await tx.run(UPDATE_META, [meta.name ?? null, meta.length ?? null, meta.pieceCount ?? null, t, t === null ? 0 : 1, infoHash]);
-      return this.#read(tx, infoHash);
+      return this.readRow(tx, infoHash);
     });
     if (row) this.put(infoHash, row);
   }
@@ -413,19 +252,19 @@ export class TorrentRecords {
   /** When a torrent last finished downloading (ms), null if never, undefined if unknown; a time
    *  waiting in the status batch counts. */
   completedAt(infoHash: string): number | null | undefined {
-    return this.#statuses.pending.get(infoHash)?.completedAt ?? this.#records.get(infoHash)?.completedAt;
+    return this.#statuses.pending.get(infoHash)?.completedAt ?? this.records.get(infoHash)?.completedAt;
   }
 
   async #writeStatuses(batch: ReadonlyMap<string, StatusChange>): Promise<void> {
     const written: string[] = [];
-    await this.#store.transaction(async (tx) => {
+    await this.store.transaction(async (tx) => {
       const now = Date.now();
       for (const [ih, c] of batch) {
         // A cluster's library status is its holders' to write. A copy running here with no holder
         // row (a surplus copy the coordinator trimmed, still stopping) that said 'seeding' after the
         // user's pause left the library's status disagreeing with every holder's (bench:crash
         // --cluster, 30 Nov: a resume judged by it did nothing).
-        if (this.#memberId !== '' && !this.heldHere(ih)) continue;
+        if (this.memberId !== '' && !this.heldHere(ih)) continue;
         // A torrent removed meanwhile gets no holder row back.
         if ((await tx.run(UPDATE_STATUS, [c.status, c.error, c.completedAt ?? null, ih])).changes === 0) continue;
         await tx.run(UPSERT_HOLDER, holderParams(ih, this.#at(), c.status, c.error, c.completedAt, now));
@@ -434,7 +273,7 @@ export class TorrentRecords {
     });
     for (const ih of written) {
       const c = batch.get(ih)!;
-      this.#change(ih, { status: c.status, error: c.error, ...(c.completedAt !== undefined ? { completedAt: c.completedAt } : {}) });
+      this.change(ih, { status: c.status, error: c.error, ...(c.completedAt !== undefined ? { completedAt: c.completedAt } : {}) });
     }
   }
 
@@ -443,36 +282,36 @@ export class TorrentRecords {
   async setEdits(infoHash: string, edits: TorrentEdits): Promise<void> {
     const cols = editColumns(edits);
     if (cols.length === 0) return;
-    await this.#store.run(`UPDATE torrents SET ${cols.map(([c]) => `${c} = ?`).join(', ')} WHERE info_hash = ?`, [...cols.map(([, v]) => v), infoHash]);
+    await this.store.run(`UPDATE torrents SET ${cols.map(([c]) => `${c} = ?`).join(', ')} WHERE info_hash = ?`, [...cols.map(([, v]) => v), infoHash]);
     // As a fresh read gives them back: the JSON's copy (file indexes as the keys JSON has).
     const fields: Partial<TorrentRecord> = {};
     for (const [k, v] of Object.entries(edits)) if (v !== undefined) (fields as Record<string, unknown>)[k] = v === null ? null : JSON.parse(JSON.stringify(v));
-    this.#change(infoHash, fields);
+    this.change(infoHash, fields);
   }
 
   /** File selection (indices to download); null = all. */
   async setSelectedFiles(infoHash: string, files: readonly number[] | null): Promise<void> {
-    await this.#store.run('UPDATE torrents SET selected_files = ? WHERE info_hash = ?', [files ? JSON.stringify(files) : null, infoHash]);
-    this.#change(infoHash, { selectedFiles: files ? [...files] : null });
+    await this.store.run('UPDATE torrents SET selected_files = ? WHERE info_hash = ?', [files ? JSON.stringify(files) : null, infoHash]);
+    this.change(infoHash, { selectedFiles: files ? [...files] : null });
   }
 
   /** Private discovery on or off (issue 14). */
   async setPrivateDiscovery(infoHash: string, on: boolean): Promise<void> {
-    await this.#store.run('UPDATE torrents SET private_discovery = ? WHERE info_hash = ?', [on ? 1 : 0, infoHash]);
-    this.#change(infoHash, { privateDiscovery: on });
+    await this.store.run('UPDATE torrents SET private_discovery = ? WHERE info_hash = ?', [on ? 1 : 0, infoHash]);
+    this.change(infoHash, { privateDiscovery: on });
   }
 
   /** This member's copies go and the torrents stay in the library (a cluster's surplus copy,
    *  @cascade/cluster's placement): its holder rows and resume records, in one transaction. */
   async dropOwn(infoHashes: readonly string[]): Promise<void> {
     await this.#statuses.settled(); // a status on its way must not bring the holder row back
-    await this.#store.transaction(async (tx) => {
-      for (const ih of infoHashes) for (const sql of [REMOVE_OWN_HOLDER, 'DELETE FROM resume WHERE info_hash = ? AND member_id = ?']) await tx.run(sql, [ih, this.#memberId]);
+    await this.store.transaction(async (tx) => {
+      for (const ih of infoHashes) for (const sql of [REMOVE_OWN_HOLDER, 'DELETE FROM resume WHERE info_hash = ? AND member_id = ?']) await tx.run(sql, [ih, this.memberId]);
     });
     for (const ih of infoHashes) {
       this.#statuses.pending.delete(ih);
-      this.#held.delete(ih);
-      this.#wrote(ih);
+      this.held.delete(ih);
+      this.wrote(ih);
     }
   }
 
@@ -483,17 +322,17 @@ export class TorrentRecords {
     // the delete made a new holder row of it ("seeding", progress 1, with nothing on disk: the
     // coordinator then counted a complete copy there; bench:crash --cluster, 30 Nov).
     // Not held here from now on, so a status given while the delete runs writes no row either.
-    const wasHeld = this.#held.delete(infoHash);
+    const wasHeld = this.held.delete(infoHash);
     await this.#statuses.settled();
-    const gone = await this.#store.transaction(async (tx) => {
-      const gone = await tx.run(`${REMOVE_OWN_HOLDER} AND state IN ('${REMOVED}', '${REMOVED_WITH_DATA}')`, [infoHash, this.#memberId]);
-      if (gone.changes > 0) await tx.run('DELETE FROM resume WHERE info_hash = ? AND member_id = ?', [infoHash, this.#memberId]);
+    const gone = await this.store.transaction(async (tx) => {
+      const gone = await tx.run(`${REMOVE_OWN_HOLDER} AND state IN ('${REMOVED}', '${REMOVED_WITH_DATA}')`, [infoHash, this.memberId]);
+      if (gone.changes > 0) await tx.run('DELETE FROM resume WHERE info_hash = ? AND member_id = ?', [infoHash, this.memberId]);
       return gone.changes > 0;
     });
     if (gone) {
       this.#statuses.pending.delete(infoHash);
-      this.#wrote(infoHash);
-    } else if (wasHeld) this.#held.add(infoHash); // a copy again (an add through this member)
+      this.wrote(infoHash);
+    } else if (wasHeld) this.held.add(infoHash); // a copy again (an add through this member)
     return gone;
   }
 
@@ -503,10 +342,10 @@ export class TorrentRecords {
   async remove(infoHashes: readonly string[], deleteData = false, infos?: ReadonlyMap<string, Uint8Array>): Promise<number> {
     if (infoHashes.length === 0) return 0;
     await this.#statuses.settled(); // a status still on its way must not bring a row back, nor land after
-    const known = await this.#store.transaction(async (tx) => {
+    const known = await this.store.transaction(async (tx) => {
       let known = 0;
       for (const ih of infoHashes) {
-        known += await removeTorrentRows(tx, ih, this.#memberId, deleteData, infos?.get(ih));
+        known += await removeTorrentRows(tx, ih, this.memberId, deleteData, infos?.get(ih));
       }
       return known;
     });
@@ -539,18 +378,18 @@ export class TorrentRecords {
     if (infoHashes.length === 0) return;
     await this.#statuses.settled(); // a status on its way lands first, as the queue's do
     const now = Date.now();
-    const read = await this.#store.transaction(async (tx) => {
+    const read = await this.store.transaction(async (tx) => {
       const read: [string, Row | undefined][] = [];
       for (const ih of infoHashes) {
         // Always a change of the library's row, named by its infohash (the statement ends in
         // `WHERE info_hash = ?`): every other member reads it again, and with it its holder row.
         if ((await tx.run("UPDATE torrents SET status = CASE WHEN status IN ('paused', 'error') THEN 'queued' ELSE status END WHERE info_hash = ?", [ih])).changes === 0) continue;
         await tx.run(`UPDATE torrent_holders SET state = 'queued', updated_at = ? WHERE state IN ('paused', 'error') AND info_hash = ?`, [now, ih]);
-        read.push([ih, await this.#read(tx, ih)]);
+        read.push([ih, await this.readRow(tx, ih)]);
       }
       return read;
     });
-    for (const [ih, row] of read) if (row) this.#change(ih, { status: toRecord(row).status });
+    for (const [ih, row] of read) if (row) this.change(ih, { status: toRecord(row).status });
   }
 
   setPositions(changes: ReadonlyMap<string, number>): Promise<void> {
@@ -563,7 +402,7 @@ export class TorrentRecords {
 
   /** The category was removed (its transaction cleared it from the stored torrents). */
   uncategorise(name: string): void {
-    for (const r of this.#records.values()) if (r.category === name) this.#change(r.infoHash, { category: null });
+    for (const r of this.records.values()) if (r.category === name) this.change(r.infoHash, { category: null });
   }
 
   /** One statement per torrent (and `also` for each torrent it changed), all in one transaction;
@@ -573,17 +412,9 @@ export class TorrentRecords {
     // The queue's statuses land after the events' ones given before them.
     await this.#statuses.settled();
     const param = (v: V): SqlValue => (typeof v === 'boolean' ? (v ? 1 : 0) : (v as SqlValue));
-    await this.#store.transaction(async (tx: Queryable) => {
+    await this.store.transaction(async (tx: Queryable) => {
       for (const [ih, v] of changes) if ((await tx.run(sql, [param(v), ih])).changes > 0) await also?.(tx, ih, v);
     });
-    for (const [ih, v] of changes) this.#change(ih, fields(v));
-  }
-
-  /** A new object (readers holding the old one keep what they read), marked dirty. */
-  #change(infoHash: string, fields: Partial<TorrentRecord>): void {
-    const r = this.#records.get(infoHash);
-    if (!r) return;
-    this.#records.set(infoHash, { ...r, ...fields });
-    this.#wrote(infoHash);
+    for (const [ih, v] of changes) this.change(ih, fields(v));
   }
 }
