@@ -12,7 +12,7 @@ export { announceNow } from './src/core/announce-now.ts';
 export type { Metainfo, TorrentHandle, TorrentSource } from './src/core/engine.ts';
 export { loadLibrary } from './src/core/library.ts';
 export { selectFiles } from './src/files/file-selection.ts';
-export { FileRangeStream } from './src/files/piece-stream.ts';
+export { FileRangeStream } from '@cascade/engine/file-range-stream';
 export {
   addTrackers, checkPeerAddress, checkTrackerUrl, editTracker, pieceOrder, pieceStates, removeTrackers, renamePath, renameTorrentFolder,
   setDisplayName, setPieceOrder, setTrackerTiers, trackerTiers,

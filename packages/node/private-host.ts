@@ -4,7 +4,7 @@
 // choice, the Store's type, and the seam it plugs into (core/node-private.ts, startNode's
 // `privateShares`). A node loads it with the private shares, the first time it meets one.
 export { havePiece } from './src/listing/torrent-view.ts';
-export { FileRangeStream } from './src/files/piece-stream.ts';
+export { FileRangeStream } from '@cascade/engine/file-range-stream';
 export { DeferredStorage } from './src/core/deferred-storage.ts';
 export { PRIVATE_INFO_KEY, hasPrivateInfo } from './src/core/node-private.ts';
 export type { Store } from './src/state/store.ts';

@@ -4,7 +4,8 @@
 
 import { Readable } from 'node:stream';
 import { open, type FileHandle } from 'node:fs/promises';
-import type { TorrentHandle, Metainfo } from '../core/engine.ts';
+import type { TorrentHandle } from '../api.ts';
+import type { Metainfo } from '../types.ts';
 
 const CHUNK = 256 * 1024;
 /** Safety net for a missed 'verified' event (the torrent was re-added, say): look again this often. */
