@@ -39,5 +39,13 @@ test('a copy trimmed while its member was down: deleted once it is back, its tom
     return r.h === '0' && r.r === '0' ? true : undefined;
   }, 30_000);
   assert.equal((await detail(a, ih))!.progress, 1, "the library keeps the torrent, a's copy");
+  // Deleted by the tombstone, not loaded first: a load at b's start raced the tombstone sweep, which
+  // found nothing running, dropped the tombstone and the resume row, and left the files of the copy
+  // the load had just added (bench:crash --cluster, 30 Nov).
+  const serving = b.node.events.find((e) => e.event === 'serving')!;
+  assert.equal(serving.torrents, 0, 'the trimmed copy was loaded at the start');
+  const told = b.node.events.filter((e) => e.event === 'cluster');
+  assert.ok(told.some((e) => e.state === 'removed copy dropped' && e.infoHash === ih && e.files === 1), JSON.stringify(told));
+  assert.ok(!told.some((e) => e.state === 'copies trimmed' && (e.torrents as string[]).includes(ih)), 'deleted as a running copy');
   for (const m of [a, b]) await m.node.stop();
 });

@@ -2,7 +2,7 @@
 // bench:crash --cluster): the library's row is gone, this member's holder row is a tombstone, and its
 // resume record was left for it (the node's records.remove), so it still knows the copy's files.
 import type { CascadeNode } from '@cascade/node';
-import { deleteOwnFiles, liveFiles, otherOwners } from '@cascade/node/cluster-host';
+import { deleteOwnFiles, liveFiles, oneAtATime, otherOwners } from '@cascade/node/cluster-host';
 import { parseInfoDict, parseTorrent, type Metainfo } from '@cascade/engine';
 
 /**
@@ -13,7 +13,13 @@ import { parseInfoDict, parseTorrent, type Metainfo } from '@cascade/engine';
  * no other copy, so the files are still this old copy's. Returns how many files it deleted
  * (undefined: their names were not known, so they stay).
  */
-export async function dropTombstoned(node: Pick<CascadeNode, 'session' | 'db'>, infoHash: string, deleteData: boolean, savePath: string | null): Promise<number | undefined> {
+export function dropTombstoned(node: Pick<CascadeNode, 'session' | 'db'>, infoHash: string, deleteData: boolean, savePath: string | null): Promise<number | undefined> {
+  // Not beside a load of the same torrent (a member's start, a placement taken): the load that
+  // added it after the look below kept its files while the tombstone and the resume record went.
+  return oneAtATime(node.session, [infoHash], () => dropNow(node, infoHash, deleteData, savePath));
+}
+
+async function dropNow(node: Pick<CascadeNode, 'session' | 'db'>, infoHash: string, deleteData: boolean, savePath: string | null): Promise<number | undefined> {
   const { session, db } = node;
   if (session.get(infoHash)) return 0;
   let removed: number | undefined = 0;

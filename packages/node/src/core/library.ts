@@ -56,6 +56,9 @@ export async function loadStored(node: LibraryNode, infoHash: string, log: NodeL
 }
 
 async function loadNow(node: LibraryNode, infoHash: string, log: NodeLog, paths: Map<string, string>): Promise<boolean> {
+  // A trimmed copy loaded at a member's start raced the tombstone sweep: the sweep found nothing
+  // running, the load then added it, the files stayed and the tombstone went (bench:crash --cluster).
+  if (node.db.records.removedHere(infoHash)) return false;
   // One row at a time: 10,000 records with their .torrent bytes are not held at once.
   const rec = await node.db.loadTorrent(infoHash);
   if (!rec) return false; // removed meanwhile
@@ -101,8 +104,11 @@ export async function loadLibrary(node: LibraryNode, log: NodeLog): Promise<numb
   // In queue order: the torrents that will run are loaded (and started) first, and the queue admits
   // each as it comes without planning the whole library again.
   // A cluster's member loads what it holds; the rest of the library is listed, run by its holders.
-  // A torrent placed here and not taken yet is the member's holdings' to take (its own save path).
-  const queue = node.model.queueOrder().filter((ih) => node.db.records.heldHere(ih) && !node.db.records.untaken(ih));
+  // A torrent placed here and not taken yet is the member's holdings' to take (its own save path);
+  // a copy whose row is a tombstone (trimmed, or removed through another member) is not loaded: its
+  // files are the tombstone sweep's to delete.
+  const records = node.db.records;
+  const queue = node.model.queueOrder().filter((ih) => records.heldHere(ih) && !records.untaken(ih) && !records.removedHere(ih));
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(LOAD_CONCURRENCY, queue.length) }, async () => {

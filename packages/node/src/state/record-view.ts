@@ -18,6 +18,8 @@ export class RecordView {
   protected readonly held = new Set<string>();
   /** Held here by the coordinator's placement, where this member's copy goes not chosen yet. */
   readonly #untaken = new Set<string>();
+  /** Whose holder row here is a tombstone: the copy goes (dropTombstone), it is not loaded again. */
+  protected readonly removed = new Set<string>();
   #dirty = new Set<string>();
   /** While reads of other members' writes are under way (reload, reloadAll): when each record was
    *  last put or changed here meanwhile. Such a read that began before a write here must not put
@@ -35,6 +37,7 @@ export class RecordView {
       this.records.set(rec.infoHash, rec);
       if (row.held_here === 1) this.held.add(rec.infoHash);
       if (row.untaken === 1) this.#untaken.add(rec.infoHash);
+      if (row.removed_here === 1) this.removed.add(rec.infoHash);
     }
   }
 
@@ -81,6 +84,8 @@ export class RecordView {
     else this.held.delete(infoHash);
     if (row?.untaken === 1) this.#untaken.add(infoHash);
     else this.#untaken.delete(infoHash);
+    if (row?.removed_here === 1) this.removed.add(infoHash);
+    else this.removed.delete(infoHash);
     this.wrote(infoHash);
   }
 
@@ -114,6 +119,12 @@ export class RecordView {
    *  where its copy goes: take()). */
   untaken(infoHash: string): boolean {
     return this.#untaken.has(infoHash);
+  }
+
+  /** Whether this member's holder row of the torrent is a tombstone (the coordinator trimmed the
+   *  copy, or another member removed the torrent): the copy is deleted, never loaded again. */
+  removedHere(infoHash: string): boolean {
+    return this.removed.has(infoHash);
   }
 
   /**
@@ -175,7 +186,7 @@ export class RecordView {
   #differs(infoHash: string, row: Row | undefined): boolean {
     const had = this.records.get(infoHash);
     if (!row || !had) return !row !== !had;
-    return (row.held_here === 1) !== this.held.has(infoHash) || (row.untaken === 1) !== this.#untaken.has(infoHash) || JSON.stringify(toRecord(row)) !== JSON.stringify(had);
+    return (row.held_here === 1) !== this.held.has(infoHash) || (row.untaken === 1) !== this.#untaken.has(infoHash) || (row.removed_here === 1) !== this.removed.has(infoHash) || JSON.stringify(toRecord(row)) !== JSON.stringify(had);
   }
 
   /** A new object (readers holding the old one keep what they read), marked dirty. */

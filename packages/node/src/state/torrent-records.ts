@@ -311,6 +311,7 @@ export class TorrentRecords extends RecordView {
     for (const ih of infoHashes) {
       this.#statuses.pending.delete(ih);
       this.held.delete(ih);
+      this.removed.delete(ih);
       this.wrote(ih);
     }
   }
@@ -331,6 +332,7 @@ export class TorrentRecords extends RecordView {
     });
     if (gone) {
       this.#statuses.pending.delete(infoHash);
+      this.removed.delete(infoHash);
       this.wrote(infoHash);
     } else if (wasHeld) this.held.add(infoHash); // a copy again (an add through this member)
     return gone;

@@ -130,9 +130,11 @@ export function recordSelect(columns: string, where = ''): string {
     return `CASE WHEN h.info_hash IS NULL THEN t.${c} ELSE h.${c} END AS ${c}`;
   });
   // held_here: whether this member has a holder row (a cluster's member lists torrents others hold);
-  // untaken: the coordinator placed it here and this member has not chosen where its copy goes.
+  // untaken: the coordinator placed it here and this member has not chosen where its copy goes;
+  // removed_here: this member's row is a tombstone (its copy trimmed, or removed through another member).
   return `SELECT ${list.join(', ')}, CASE WHEN h.info_hash IS NULL THEN 0 ELSE 1 END AS held_here,
-    CASE WHEN h.info_hash IS NOT NULL AND h.save_path IS NULL THEN 1 ELSE 0 END AS untaken FROM torrents t LEFT JOIN torrent_holders h ON h.info_hash = t.info_hash AND h.member_id = ?${where ? ` WHERE ${where}` : ''}`;
+    CASE WHEN h.info_hash IS NOT NULL AND h.save_path IS NULL THEN 1 ELSE 0 END AS untaken,
+    CASE WHEN h.state IN ('${REMOVED}', '${REMOVED_WITH_DATA}') THEN 1 ELSE 0 END AS removed_here FROM torrents t LEFT JOIN torrent_holders h ON h.info_hash = t.info_hash AND h.member_id = ?${where ? ` WHERE ${where}` : ''}`;
 }
 
 /** A torrent forgotten (each statement's parameter: its infohash): the library's row first (its
