@@ -161,7 +161,7 @@ try {
     labTracker(lab, h1!),
     labTracker(lab, h2!, ['--turn-url', `turn:${h3}:3478`, '--turn-secret', TURN_SECRET]),
   ]);
-  relayPid = (await coturn(lab, h3!, { secret: TURN_SECRET })).pid;
+  relayPid = (await coturn(t, lab, h3!, { secret: TURN_SECRET })).pid;
   // The direct case's torrent lists no WebSocket tracker: with one, the downloader also opens WebRTC
   // to the same seeder and the bytes split between the two transports (seen under load: 51 MB over
   // TCP, 15 MB over WebRTC), which is not the direct path this case measures.

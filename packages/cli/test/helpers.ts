@@ -9,8 +9,21 @@ import { Output } from '../src/output/output.ts';
 
 export { FakeTorrent, fakeSession, HASH_A, HASH_B } from '../../node/test/helpers.ts';
 
+const made = new Set<string>();
+let sweepAtExit = false;
+
+/** A temp dir removed after the test, and once more as the test file's process exits: a node stopped
+ *  by a hook registered after this one (hooks run in order) left its embedded chain writing its
+ *  state there after the first removal, and the folder stayed in /tmp after every run. */
 export function tempDir(t: { after: (fn: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'cascade-cli-'));
+  made.add(dir);
+  if (!sweepAtExit) {
+    sweepAtExit = true;
+    process.once('exit', () => {
+      for (const d of made) rmSync(d, { recursive: true, force: true });
+    });
+  }
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }

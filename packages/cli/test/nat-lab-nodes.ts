@@ -3,7 +3,8 @@
 // to them only through their stdout (JSON events) and `cascade` verbs run in the same namespace.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { createNatLab, requireLabTools, type NatKind, type NatLab } from '@cascade/reachability/lab';
@@ -136,9 +137,11 @@ export async function makeTorrent(lab: NatLab, dir: string, name: string, bytes:
 const MiB = 1024 * 1024;
 export const TURN_SECRET = 'lab-turn-secret';
 
-/** coturn on a public address: `use-auth-secret` (credentials minted from SECRET) or one static user. */
-export async function coturn(lab: NatLab, host: string, auth: { secret: string } | { user: string; password: string }) {
-  const dir = tempDir({ after: () => {} });
+/** coturn on a public address: `use-auth-secret` (credentials minted from SECRET) or one static user.
+ *  `t`'s cleanup stops it and then removes its pid file and user database (before, they stayed in
+ *  /tmp after every run). */
+export async function coturn(t: { after: (fn: () => unknown) => void }, lab: NatLab, host: string, auth: { secret: string } | { user: string; password: string }) {
+  const dir = mkdtempSync(join(tmpdir(), 'cascade-coturn-'));
   const args = [
     '-n', '--realm', 'cascade', '--listening-ip', host, '--relay-ip', host, '--listening-port', '3478',
     '--min-port', '49152', '--max-port', '65535', '--no-tls', '--no-dtls', '--no-cli', '--no-tcp-relay',
@@ -146,6 +149,14 @@ export async function coturn(lab: NatLab, host: string, auth: { secret: string }
     ...('secret' in auth ? ['--use-auth-secret', '--static-auth-secret', auth.secret] : ['--lt-cred-mech', '--user', `${auth.user}:${auth.password}`]),
   ];
   const child = lab.spawn(lab.public.ns, 'turnserver', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const gone = once(child, 'exit');
+      child.kill('SIGKILL');
+      await gone;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
   let log = '';
   child.stdout!.setEncoding('utf8').on('data', (c: string) => (log += c));
   // Its perror()s: a failed send to a peer ("udp send: Network is unreachable") closes the allocation.

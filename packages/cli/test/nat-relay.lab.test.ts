@@ -16,9 +16,10 @@ after(async () => {
 });
 let shared: ReturnType<typeof setUp> | undefined;
 async function setUp() {
-  const s = await publicSide({ after: (fn) => cleanups.push(fn) }, ['--turn-url', `turn:198.18.0.13:3478`, '--turn-secret', TURN_SECRET]);
-  const staticTurn = await coturn(s.lab, await s.lab.publicHost(2), { user: 'labuser', password: 'p@ss:word' });
-  await coturn(s.lab, await s.lab.publicHost(3), { secret: TURN_SECRET });
+  const t = { after: (fn: () => unknown) => void cleanups.push(fn) };
+  const s = await publicSide(t, ['--turn-url', `turn:198.18.0.13:3478`, '--turn-secret', TURN_SECRET]);
+  const staticTurn = await coturn(t, s.lab, await s.lab.publicHost(2), { user: 'labuser', password: 'p@ss:word' });
+  await coturn(t, s.lab, await s.lab.publicHost(3), { secret: TURN_SECRET });
   return { s, staticTurn };
 }
 const lab = () => (shared ??= setUp());
