@@ -1,12 +1,13 @@
 // One torrent's life: metadata → checking → downloading → seeding. Receives well-formed peer
 // events (swarm/peer.ts), asks the picker what to request, verifies pieces and hands them to storage.
-// Connections and periodic work: torrent-swarm.ts; the session's scheduler ticks it only when needed.
+// Connections and periodic work: torrent-swarm.ts; trackers and the DHT: torrent-discovery.ts; the
+// session's scheduler ticks it only when needed.
 
-import type { AddTorrentOptions, DiscoveryReport, PeerStats, RateLimits, TorrentHandle, TorrentStats, TrackerStatus } from '../api.ts';
+import type { AddTorrentOptions, PeerStats, RateLimits, TorrentHandle, TorrentStats } from '../api.ts';
 import { checkPieces } from '../pieces/check.ts';
 import { parseInfoDict } from '../metainfo/metainfo.ts';
 import { piecesOfFiles } from '../pieces/piece-map.ts';
-import { bytesLeft, distributedCopiesOf, fileProgress, peerListing, torrentStats } from './torrent-report.ts';
+import { distributedCopiesOf, fileProgress, peerListing, torrentStats } from './torrent-report.ts';
 import { Picker } from '../swarm/picker.ts';
 import { moveTorrent } from './torrent-move.ts';
 import { FileStatTracker } from './resume-files.ts';
@@ -14,15 +15,11 @@ import { expandSelection } from '../metainfo/magnet.ts';
 import type { FileRanges, Metainfo } from '../types.ts';
 import type { Storage } from '../platform.ts';
 import type { TorrentContext } from '../session/torrent-context.ts';
-import { TorrentHashes } from './torrent-hashes.ts';
+import { TorrentDiscovery } from './torrent-discovery.ts';
 import { isDiskError } from '../events/counters.ts';
-import { toHex } from '../encoding/hex.ts';
 import { hasV1 } from '../pieces/torrent-v2.ts';
 import { sharedTiers } from '../discovery/shared-tiers.ts';
-import { TorrentTrackerOptions } from '../discovery/torrent-tracker-options.ts';
-import type { TrackerStats } from '../discovery/tracker-client.ts';
 import { type FileRenames, type PieceReport, pieceReport, renamedMetainfo, renameFiles } from './torrent-edits.ts';
-import { peerIdLike } from '../wire/peer-id.ts';
 import { clock } from '../clock.ts';
 
 export type { TorrentContext } from '../session/torrent-context.ts';
@@ -30,7 +27,7 @@ export type { TorrentContext } from '../session/torrent-context.ts';
 const NO_LIMITS: RateLimits = { download: 0, upload: 0 };
 const NO_CLAIMS: { first: number; last: number }[] = [];
 
-export class Torrent extends TorrentHashes implements TorrentHandle {
+export class Torrent extends TorrentDiscovery implements TorrentHandle {
   private selected: number[] | undefined;
   /** A magnet's `so=` until the file count is known (then it becomes `selected`). */
   private selectRanges: FileRanges | undefined;
@@ -39,7 +36,6 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
   /** Piece ranges a reader (a stream) needs beyond the selection; see fetchPieces(). */
   private readerClaims: Set<{ first: number; last: number }> | undefined;
   private displayName: string | undefined;
-  private trackerUrls: string[][];
   private renames: FileRenames | undefined;
   /** The last check of the data on disk: pieces hashed and how long it took. */
   lastCheck: { hashed: number; ms: number } | undefined;
@@ -99,87 +95,7 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
     this.wake();
   }
 
-  private startDiscovery(): void {
-    this.startTrackers();
-    this.ctx.lsd?.join(this);
-    if (this.dhtAllowed()) {
-      // Seeds take their DHT turn as it comes round (spread over the interval); a torrent that
-      // wants data looks for peers at once.
-      const wantsData = !this.picker?.done;
-      this.ctx.scheduler.joinDht(this, !wantsData);
-      if (wantsData) this.dhtRound();
-    }
-  }
-
-  private startTrackers(): void {
-    const hidden = this.opts.privateDiscovery === true;
-    if (this.trackerUrls.length > 0 && !this.trackerClient) {
-      // Hidden: a peer id of this torrent's own (the session's would link its torrents at the
-      // trackers) and port 0, which Cascade trackers answer without listing anyone.
-      const peerId = hidden ? peerIdLike(this.ctx.peerId) : this.ctx.peerId;
-      const tracker = (infoHash: Uint8Array, infoHashHex?: string) =>
-        this.ctx.createTracker(new TorrentTrackerOptions(this, { infoHash, infoHashHex, peerId, hidden, tiers: this.trackerUrls, pacer: this.ctx.scheduler.announces }), hidden);
-      // The metainfo's own copy of the id where it has one (the getter makes a new array each time),
-      // and this torrent's own hex string (the WebRTC hooks keep it).
-      this.trackerClient = tracker(this.metainfo?.infoHashHex === this.infoHashHex ? this.metainfo.infoHash : this.infoHash, this.infoHashHex);
-      this.trackerClient.start();
-      // A hybrid torrent's v2 peers look for it under its truncated v2 hash: announce both, as
-      // libtorrent does (BEP 52).
-      const v2 = this.handshakeIds()[1];
-      if (v2) (this.trackerClientV2 = tracker(v2)).start();
-    }
-  }
-
   // ---- AnnouncingTorrent (what its tracker client reports and where answers go) ----
-  trackerStats(): TrackerStats {
-    // Before metadata `left` is unknown; 0 would make trackers take us for a seed and hand us no
-    // seeds (a WebSocket tracker would not even relay our offers to them).
-    const left = bytesLeft(this.picker, this.metainfo);
-    return { uploaded: this.sessionUploaded, downloaded: this.sessionDownloaded, left: this.metainfo ? left : Math.max(left, 1) };
-  }
-
-  trackerStatusChanged(): void {
-    this.touch();
-  }
-
-  announcePort(): number {
-    return this.ctx.port();
-  }
-
-  /** The DHT is for public torrents; a hidden one looks up through private discovery only. */
-  private dhtAllowed(): boolean {
-    if (this.metainfo?.private) return false;
-    return this.opts.privateDiscovery ? !!this.ctx.privateDiscovery?.dhtLookup : !!this.ctx.dht;
-  }
-
-  dhtRound(): void {
-    if (!this.running || !this.dhtAllowed()) return;
-    const lookup = this.opts.privateDiscovery ? this.ctx.privateDiscovery?.dhtLookup : undefined;
-    if (lookup) {
-      this.discoveryLog.dhtLookup();
-      lookup(this.infoHashHex).then(
-        (peers) => {
-          this.discoveryLog.dhtPeers(peers.length);
-          peers.forEach((p) => this.addPeer(p, 'dht'));
-        },
-        () => {},
-      );
-      return;
-    }
-    const dht = this.ctx.dht;
-    if (!dht) return;
-    // A hybrid torrent is looked up and announced under its v1 and its truncated v2 hash.
-    for (const id of this.handshakeIds()) {
-      const hex = toHex(id);
-      this.discoveryLog.dhtLookup();
-      dht.lookup(hex, (peers) => {
-        this.discoveryLog.dhtPeers(peers.length);
-        peers.forEach((p) => this.addPeer(p, 'dht'));
-      });
-      dht.announce(hex, this.ctx.port()).catch(() => {});
-    }
-  }
-
   protected async gotMetadata(info: Uint8Array, fromPeers = true): Promise<void> {
     if (this.metainfo) return;
     try {
@@ -337,12 +253,6 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
     await this.saver?.flush();
   }
 
-  private async stopTrackers(): Promise<void> {
-    const clients = [this.trackerClient, this.trackerClientV2];
-    this.trackerClient = this.trackerClientV2 = undefined;
-    await Promise.all(clients.map((c) => c?.stop().catch(() => {})));
-  }
-
   async close(opts: { deleteData?: boolean } = {}): Promise<void> {
     while (this.moveUnderWay && !this.closed) await this.moveUnderWay;
     if (this.closed) return;
@@ -410,18 +320,6 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
 
   distributedCopies(): number | null {
     return distributedCopiesOf(this.picker?.availability, this.picker?.pieceCount ?? 0);
-  }
-
-  trackers(): TrackerStatus[] {
-    return this.trackerClient?.status() ?? [];
-  }
-
-  firstTrackerUrl(): string | undefined {
-    return this.trackerClient?.firstUrl();
-  }
-
-  discovery(): DiscoveryReport {
-    return this.discoveryLog.report(this.trackers(), this.metainfo?.private ? undefined : this.ctx.dht, this.lsdAllowed() && this.ctx.lsd?.enabled() === true);
   }
 
   setRateLimits(limits: Partial<RateLimits>): void {
@@ -500,29 +398,12 @@ export class Torrent extends TorrentHashes implements TorrentHandle {
     this.checkDone();
   }
 
-  announce(): void {
-    this.trackerClient?.announce();
-    this.trackerClientV2?.announce();
-    this.dhtRound();
-  }
-
   /** Per file, 0..1 of its bytes inside verified pieces (the web UI's per-file bars); [] without metadata. */
   fileProgress(): number[] {
     return fileProgress(this.metainfo, this.picker?.have);
   }
 
   // ---- edits a remote makes (issue 45; torrent-edits.ts) ----
-  trackerList(): string[][] {
-    return this.trackerUrls.map((t) => [...t]);
-  }
-
-  async setTrackers(tiers: string[][]): Promise<void> {
-    this.trackerUrls = sharedTiers(tiers.map((t) => t.filter((u) => typeof u === 'string' && u !== '')).filter((t) => t.length > 0));
-    await this.stopTrackers();
-    if (this.running && !this.closed) this.startTrackers();
-    this.touch();
-  }
-
   renamedFiles(): FileRenames {
     return { ...this.renames };
   }
