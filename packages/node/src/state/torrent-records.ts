@@ -21,7 +21,7 @@ import { toRecord, type NewTorrent, type Row, type TorrentRecord, type TorrentSt
 import { WriteBatch } from './write-batch.ts';
 import { RecordView } from './record-view.ts';
 import { byAdded, byQueueOrder, definedOf } from './record-order.ts';
-import { OPTION_COLUMNS, REMOVED, REMOVED_WITH_DATA, REMOVE_OWN_HOLDER, RECORD_COLUMNS, UPDATE_META, UPDATE_STATUS, UPSERT_HOLDER, UPSERT_TORRENT, editColumns, holderParams, optionValues, recordSelect, removeTorrentRows, upsertParams, type HolderAt, type OptionFields, type TorrentEdits, type TorrentMeta } from './torrent-writes.ts';
+import { OPTION_COLUMNS, REMOVED, REMOVED_WITH_DATA, REMOVE_OWN_HOLDER, RECORD_COLUMNS, UPDATE_META, UPDATE_STATUS, UPSERT_HOLDER, UPSERT_HOLDER_STATUS, UPSERT_TORRENT, editColumns, holderParams, optionValues, recordSelect, removeTorrentRows, upsertParams, type HolderAt, type OptionFields, type TorrentEdits, type TorrentMeta } from './torrent-writes.ts';
 
 export { RECORD_COLUMNS, type OptionFields } from './torrent-writes.ts';
 
@@ -267,13 +267,14 @@ export class TorrentRecords extends RecordView {
         if (this.memberId !== '' && !this.heldHere(ih)) continue;
         // A torrent removed meanwhile gets no holder row back.
         if ((await tx.run(UPDATE_STATUS, [c.status, c.error, c.completedAt ?? null, ih])).changes === 0) continue;
-        await tx.run(UPSERT_HOLDER, holderParams(ih, this.#at(), c.status, c.error, c.completedAt, now));
+        await tx.run(UPSERT_HOLDER_STATUS, holderParams(ih, this.#at(), c.status, c.error, c.completedAt, now));
         written.push(ih);
       }
     });
     for (const ih of written) {
       const c = batch.get(ih)!;
-      this.change(ih, { status: c.status, error: c.error, ...(c.completedAt !== undefined ? { completedAt: c.completedAt } : {}) });
+      const status = this.records.get(ih)?.status === 'paused' ? 'paused' : c.status; // as UPDATE_STATUS
+      this.change(ih, { status, error: c.error, ...(c.completedAt !== undefined ? { completedAt: c.completedAt } : {}) });
     }
   }
 
@@ -363,9 +364,17 @@ export class TorrentRecords extends RecordView {
    *  member's own running status. */
   setStatuses(changes: ReadonlyMap<string, TorrentStatus>, everyHolder = false): Promise<void> {
     const now = Date.now();
-    return this.#each('UPDATE torrents SET status = ? WHERE info_hash = ?', changes, (status) => ({ status }), async (tx, ih, status) => {
-      if (everyHolder) await tx.run(`UPDATE torrent_holders SET state = ?, updated_at = ? WHERE info_hash = ? AND state NOT IN ('${REMOVED}', '${REMOVED_WITH_DATA}')`, [status, now, ih]);
-      if (this.heldHere(ih)) await tx.run(UPSERT_HOLDER, holderParams(ih, this.#at(), status, undefined, null, now));
+    if (everyHolder) {
+      return this.#each('UPDATE torrents SET status = ? WHERE info_hash = ?', changes, (status) => ({ status }), async (tx, ih, status) => {
+        await tx.run(`UPDATE torrent_holders SET state = ?, updated_at = ? WHERE info_hash = ? AND state NOT IN ('${REMOVED}', '${REMOVED_WITH_DATA}')`, [status, now, ih]);
+        if (this.heldHere(ih)) await tx.run(UPSERT_HOLDER, holderParams(ih, this.#at(), status, undefined, null, now));
+      });
+    }
+    // The queue's running statuses: not over the user's pause (see UPDATE_STATUS), here or in the
+    // database (a pause through another member that landed after this plan read its rows).
+    const running = new Map([...changes].filter(([ih, status]) => status === 'paused' || this.records.get(ih)?.status !== 'paused'));
+    return this.#each("UPDATE torrents SET status = CASE WHEN status = 'paused' THEN status ELSE ? END WHERE info_hash = ?", running, (status) => ({ status }), async (tx, ih, status) => {
+      if (this.heldHere(ih)) await tx.run(UPSERT_HOLDER_STATUS, holderParams(ih, this.#at(), status, undefined, null, now));
     });
   }
 

@@ -75,8 +75,12 @@ export const UPDATE_META = `
                       source_kind = CASE WHEN ? = 1 THEN 'torrent' ELSE source_kind END
   WHERE info_hash = ?`;
 
-/** status, error, completion time (null keeps the stored one), infohash. */
-export const UPDATE_STATUS = 'UPDATE torrents SET status = ?, error = ?, completed_at = COALESCE(?, completed_at) WHERE info_hash = ?';
+/** status, error, completion time (null keeps the stored one), infohash. A running status (an
+ *  event's, the queue's) never lifts the user's pause: only a resume does (TorrentRecords.resume).
+ *  A status decided before a pause and written after it ran the torrent on (a 'done' on its way as
+ *  the user paused; in a cluster, a holder's queue writing its status as a pause through another
+ *  member landed). */
+export const UPDATE_STATUS = "UPDATE torrents SET status = CASE WHEN status = 'paused' THEN status ELSE ? END, error = ?, completed_at = COALESCE(?, completed_at) WHERE info_hash = ?";
 
 /**
  * A torrent's running status on one member's disk (torrent_holders, schema 19): written with every
@@ -99,6 +103,9 @@ export const UPSERT_HOLDER = `
     epoch = excluded.epoch,
     save_path = COALESCE(excluded.save_path, torrent_holders.save_path)
   WHERE torrent_holders.state NOT IN ('removed', 'removed+data')`; // a tombstone (REMOVED…) stays until its member acts on it
+
+/** UPSERT_HOLDER for a running status: a copy the user paused stays paused (see UPDATE_STATUS). */
+export const UPSERT_HOLDER_STATUS = UPSERT_HOLDER.replace('state = excluded.state,', "state = CASE WHEN torrent_holders.state = 'paused' THEN torrent_holders.state ELSE excluded.state END,");
 
 /** Where a holder is: its member id, lease epoch, and (on the first write of a copy) its save path. */
 export interface HolderAt {

@@ -167,6 +167,44 @@ export async function clusterViewCases(t: TestContext, open: Open): Promise<void
     await c2.resume(['00'.repeat(20)]); // not in the library: nothing
   });
 
+  await t.test("a running status decided before the user's pause and written after it does not lift the pause; a resume does", async (t) => {
+    const store = await open(t);
+    const x = 'f2'.repeat(20);
+    for (const member of ['', 'member-a']) {
+      await store.run('DELETE FROM torrents');
+      await store.run('DELETE FROM torrent_holders');
+      const r = await TorrentRecords.load(store, member);
+      const other = await TorrentRecords.load(store, 'member-b');
+      await r.add({ infoHash: x, name: 'x', source: `magnet:?xt=urn:btih:${x}`, savePath: '/a', status: 'queued' });
+      const stored = async () => ({
+        library: (await store.get<{ status: string }>('SELECT status FROM torrents WHERE info_hash = ?', [x]))!.status,
+        holder: (await store.get<{ state: string }>('SELECT state FROM torrent_holders WHERE info_hash = ? AND member_id = ?', [x, member]))?.state,
+        view: r.get(x)!.status,
+      });
+      // The user's pause here, then a 'done' that was on its way (the engine's, after its flush).
+      await r.setStatuses(new Map([[x, 'paused']]), true);
+      await r.setStatus(x, 'seeding', { completedAt: 1 });
+      assert.deepEqual(await stored(), { library: 'paused', holder: 'paused', view: 'paused' }, `${member || 'single node'}: a late 'done'`);
+      assert.equal(r.get(x)!.completedAt, 1, 'its completion time is kept');
+      // The queue's plan, made before the pause, writing after it.
+      await r.setStatuses(new Map([[x, 'downloading']]));
+      assert.deepEqual(await stored(), { library: 'paused', holder: 'paused', view: 'paused' }, `${member || 'single node'}: a late plan`);
+      if (member) {
+        // A pause through another member that this member's view has not heard of yet.
+        await r.resume([x]);
+        await other.reload([x]);
+        await other.setStatuses(new Map([[x, 'paused']]), true);
+        assert.equal(r.get(x)!.status, 'queued', 'not heard yet');
+        await r.setStatuses(new Map([[x, 'downloading']]));
+        assert.equal((await stored()).holder, 'paused', 'the pause in the database stays');
+        await r.reload([x]);
+      }
+      await r.resume([x]);
+      await r.setStatus(x, 'seeding');
+      assert.deepEqual(await stored(), { library: 'seeding', holder: 'seeding', view: 'seeding' }, 'resumed, a status lands');
+    }
+  });
+
   await t.test('shared writes are read from the statement: table and key where it names one', async (t) => {
     const store = await open(t);
     const ih = 'cd'.repeat(20);
