@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { createTorrent } from '../../packages/engine/index.ts';
 import { isPrivateAddress } from '@cascade/sources/guarded';
 import { startTestServer } from '../../packages/http/test/server-helpers.ts';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -30,8 +30,12 @@ async function victim(t: { after: (fn: () => unknown) => void }, torrent: Uint8A
 
 async function aTorrent(): Promise<Uint8Array> {
   const dir = mkdtempSync(join(tmpdir(), 'cascade-ssrf-'));
-  writeFileSync(join(dir, 'x.bin'), 'payload'.repeat(1000));
-  return (await createTorrent(join(dir, 'x.bin'))).torrent;
+  try {
+    writeFileSync(join(dir, 'x.bin'), 'payload'.repeat(1000));
+    return (await createTorrent(join(dir, 'x.bin'))).torrent;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 test('every private address class is recognised, in IPv4, IPv6 and IPv4-in-IPv6 forms', () => {

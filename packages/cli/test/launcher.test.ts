@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -26,7 +26,7 @@ function olderNode(): string | undefined {
 
 const old = olderNode();
 
-test('the .bin/cascade link runs on the pinned Node 24 whatever node is first on PATH', { skip: !old && 'no Node older than 24 on this machine' }, () => {
+test('the .bin/cascade link runs on the pinned Node 24 whatever node is first on PATH', { skip: !old && 'no Node older than 24 on this machine' }, (t) => {
   // PATH puts the old Node first, as a shell on this machine does (`#!/usr/bin/env node`).
   const env = { ...process.env, PATH: `${path.dirname(old!)}:/usr/bin:/bin` };
   const r = spawnSync(BIN_LINK, ['--version'], { encoding: 'utf8', env });
@@ -34,6 +34,7 @@ test('the .bin/cascade link runs on the pinned Node 24 whatever node is first on
   assert.match(r.stdout, /^cascade \d+\.\d+\.\d+ \(Node v24\./);
   // A real command through the same path: an offline listing against an empty state dir.
   const state = mkdtempSync(path.join(tmpdir(), 'cascade-launcher-'));
+  t.after(() => rmSync(state, { recursive: true, force: true }));
   const list = spawnSync(BIN_LINK, ['list', '--json', '--state-dir', state], { encoding: 'utf8', env });
   assert.equal(list.status, 0, list.stderr);
   assert.deepEqual(JSON.parse(list.stdout).torrents, []);
@@ -71,8 +72,9 @@ test('npm start, the launcher and the container entrypoint run Node with the sam
   assert.match(entry, new RegExp(`^exec node ${LAUNCHER_FLAGS} `, 'm'));
 });
 
-test('a node started through the .bin/cascade link has the launcher line\'s environment and flags, and is the pinned Node itself', async () => {
+test('a node started through the .bin/cascade link has the launcher line\'s environment and flags, and is the pinned Node itself', async (t) => {
   const state = mkdtempSync(path.join(tmpdir(), 'cascade-launcher-env-'));
+  t.after(() => rmSync(state, { recursive: true, force: true }));
   // An older Node first on PATH, where there is one: the link starts the pinned Node 24 straight
   // away, not that Node to start Node 24 (issue 40: ~0.12 CPU-s per command).
   const PATH = old ? `${path.dirname(old)}:${process.env.PATH}` : process.env.PATH;
@@ -99,8 +101,9 @@ test('a node started through the .bin/cascade link has the launcher line\'s envi
 // is right only while every module it loads sits at its real path: a symlink in the sources would
 // load a second copy of a module under another URL. A load hook (it sees every module, the
 // launcher's own resolutions included) records what a real command loads.
-test('every module the launcher loads is at its real path', () => {
+test('every module the launcher loads is at its real path', (t) => {
   const state = mkdtempSync(path.join(tmpdir(), 'cascade-launcher-urls-'));
+  t.after(() => rmSync(state, { recursive: true, force: true }));
   const record = path.join(state, 'urls.json');
   const recorder = `import m from 'node:module'; import fs from 'node:fs'; const u = new Set();
     m.registerHooks({ load(url, ctx, next) { u.add(url); return next(url, ctx); } });
