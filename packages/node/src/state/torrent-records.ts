@@ -21,7 +21,7 @@ import { toRecord, type NewTorrent, type Row, type TorrentRecord, type TorrentSt
 import { WriteBatch } from './write-batch.ts';
 import { RecordView } from './record-view.ts';
 import { byAdded, byQueueOrder, definedOf } from './record-order.ts';
-import { OPTION_COLUMNS, REMOVED, REMOVED_WITH_DATA, REMOVE_OWN_HOLDER, RECORD_COLUMNS, UPDATE_META, UPDATE_STATUS, UPSERT_HOLDER, UPSERT_HOLDER_STATUS, UPSERT_TORRENT, editColumns, holderParams, optionValues, recordSelect, removeTorrentRows, upsertParams, type HolderAt, type OptionFields, type TorrentEdits, type TorrentMeta } from './torrent-writes.ts';
+import { OPTION_COLUMNS, REMOVED, REMOVED_WITH_DATA, REMOVE_OWN_HOLDER, RECORD_COLUMNS, UPDATE_META, UPDATE_RUNNING_STATUS, UPDATE_STATUS, UPSERT_HOLDER, UPSERT_HOLDER_STATUS, UPSERT_TORRENT, editColumns, holderParams, optionValues, recordSelect, removeTorrentRows, upsertParams, type HolderAt, type OptionFields, type TorrentEdits, type TorrentMeta } from './torrent-writes.ts';
 
 export { RECORD_COLUMNS, type OptionFields } from './torrent-writes.ts';
 
@@ -373,7 +373,7 @@ export class TorrentRecords extends RecordView {
     // The queue's running statuses: not over the user's pause (see UPDATE_STATUS), here or in the
     // database (a pause through another member that landed after this plan read its rows).
     const running = new Map([...changes].filter(([ih, status]) => status === 'paused' || this.records.get(ih)?.status !== 'paused'));
-    return this.#each("UPDATE torrents SET status = CASE WHEN status = 'paused' THEN status ELSE ? END WHERE info_hash = ?", running, (status) => ({ status }), async (tx, ih, status) => {
+    return this.#each(UPDATE_RUNNING_STATUS, running, (status) => ({ status }), async (tx, ih, status) => {
       if (this.heldHere(ih)) await tx.run(UPSERT_HOLDER_STATUS, holderParams(ih, this.#at(), status, undefined, null, now));
     });
   }

@@ -80,7 +80,11 @@ export const UPDATE_META = `
  *  A status decided before a pause and written after it ran the torrent on (a 'done' on its way as
  *  the user paused; in a cluster, a holder's queue writing its status as a pause through another
  *  member landed). */
-export const UPDATE_STATUS = "UPDATE torrents SET status = CASE WHEN status = 'paused' THEN status ELSE ? END, error = ?, completed_at = COALESCE(?, completed_at) WHERE info_hash = ?";
+const RUNNING_STATUS = "CASE WHEN status = 'paused' THEN status ELSE ? END";
+export const UPDATE_STATUS = `UPDATE torrents SET status = ${RUNNING_STATUS}, error = ?, completed_at = COALESCE(?, completed_at) WHERE info_hash = ?`;
+
+/** The queue's running status (status, infohash), as UPDATE_STATUS keeps a pause. */
+export const UPDATE_RUNNING_STATUS = `UPDATE torrents SET status = ${RUNNING_STATUS} WHERE info_hash = ?`;
 
 /**
  * A torrent's running status on one member's disk (torrent_holders, schema 19): written with every
