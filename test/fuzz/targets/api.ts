@@ -54,11 +54,14 @@ function withCredentials(r: ApiRequest, rng: Rng): ApiRequest {
 
 // Longer than fetchTorrentFile's own 20 s limit: a {"uri"} pointing at a port that accepts and never
 // answers (the BitTorrent listener, say) is legitimately slow, and must come back as a 4xx in time.
-async function request(r: ApiRequest, ms = 30_000) {
+// `whole`: the harness's own requests are complete, so the write side stays open. Half-closing
+// after 250 ms makes Node's server drop the answer to a request still being handled (an add on a
+// loaded machine), which left the setup with an empty reply in CI.
+async function request(r: ApiRequest, ms = 30_000, whole = false) {
   const rng = new Rng(r.p.length);
   const bytes = r.raw !== undefined ? Buffer.from(fill(Buffer.from(r.raw, 'base64').toString('latin1'), rng), 'latin1') : serialize(withCredentials(r, rng));
   const line = bytes.subarray(0, Math.max(0, bytes.indexOf('\r\n'))).toString('latin1').slice(0, 100);
-  return { line, ...(await rawHttp(server!.httpPort, bytes, { ms, halfCloseMs: 250 })) };
+  return { line, ...(await rawHttp(server!.httpPort, bytes, { ms, halfCloseMs: whole ? ms : 250 })) };
 }
 
 async function run(input: Uint8Array): Promise<Outcome> {
@@ -95,7 +98,7 @@ async function run(input: Uint8Array): Promise<Outcome> {
 }
 
 async function addFixed(key: string, r: ApiRequest): Promise<void> {
-  const res = await request(r);
+  const res = await request(r, 30_000, true);
   const m = /"infoHash":"([0-9a-f]{40})"/.exec(bodyOf(res.data).toString());
   if (!m) throw new Error(`api fuzz setup: could not add the ${key} torrent: ${res.data.toString().slice(0, 300)}`);
   fixed[key] = m[1]!;
@@ -103,12 +106,12 @@ async function addFixed(key: string, r: ApiRequest): Promise<void> {
 
 /** Keeps the node's library small: everything fuzz inputs added goes again after each batch. */
 async function cleanup(): Promise<void> {
-  for (const ih of added.splice(0)) await request({ m: 'DELETE', p: `/api/torrents/${ih}?deleteData=true`, h: [] });
+  for (const ih of added.splice(0)) await request({ m: 'DELETE', p: `/api/torrents/${ih}?deleteData=true`, h: [] }, 30_000, true);
 }
 
 async function healthy(): Promise<string | undefined> {
   await cleanup();
-  const res = await request({ m: 'GET', p: '/api/health', h: [] }, 5000);
+  const res = await request({ m: 'GET', p: '/api/health', h: [] }, 5000, true);
   return res.status === 200 ? undefined : `node stopped answering /api/health (${res.timedOut ? 'timeout' : `status ${res.status}`})`;
 }
 

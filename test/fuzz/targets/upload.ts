@@ -42,10 +42,11 @@ function bytesOf(r: ApiRequest): Buffer {
   return serialize({ ...r, h, ...(b !== undefined ? { b } : {}) });
 }
 
-async function send(r: ApiRequest, ms = 30_000) {
+/** `whole`: the harness's own requests, complete, keep their write side open (see api.ts's request). */
+async function send(r: ApiRequest, ms = 30_000, whole = false) {
   const bytes = bytesOf(r);
   const line = bytes.subarray(0, Math.max(0, bytes.indexOf('\r\n'))).toString('latin1').slice(0, 100);
-  return { line, ...(await rawHttp(server!.httpPort, bytes, { ms, halfCloseMs: 250 })) };
+  return { line, ...(await rawHttp(server!.httpPort, bytes, { ms, halfCloseMs: whole ? ms : 250 })) };
 }
 
 /** The first response's body: a request with bytes left over gets Node's own 400 after it, on the same connection. */
@@ -95,8 +96,8 @@ async function run(input: Uint8Array): Promise<Outcome> {
 }
 
 async function healthy(): Promise<string | undefined> {
-  for (const ih of added.splice(0)) await send({ m: 'DELETE', p: `/api/torrents/${ih}?deleteData=true`, h: [] });
-  const res = await send({ m: 'GET', p: '/api/health', h: [] }, 5000);
+  for (const ih of added.splice(0)) await send({ m: 'DELETE', p: `/api/torrents/${ih}?deleteData=true`, h: [] }, 30_000, true);
+  const res = await send({ m: 'GET', p: '/api/health', h: [] }, 5000, true);
   if (res.status !== 200) return `node stopped answering /api/health (${res.timedOut ? 'timeout' : `status ${res.status}`})`;
   const downloads = join(root, 'downloads');
   const staging = readdirSync(downloads).filter((f) => f.startsWith('.cascade-upload-'));
@@ -143,7 +144,7 @@ export const target: Target = {
     const b = 'fixeduploadboundary';
     const head = `--${b}\r\nContent-Disposition: form-data; name="file"; filename="${TAKEN}"\r\nContent-Type: application/octet-stream\r\n\r\n`;
     const mp = Buffer.concat([Buffer.from(head), takenBytes, Buffer.from(`\r\n--${b}--\r\n`)]);
-    const res = await send({ m: 'POST', p: '/api/torrents', h: [['Content-Type', `multipart/form-data; boundary=${b}`]], b: mp.toString('base64') });
+    const res = await send({ m: 'POST', p: '/api/torrents', h: [['Content-Type', `multipart/form-data; boundary=${b}`]], b: mp.toString('base64') }, 30_000, true);
     const m = /"infoHash":"([0-9a-f]{40})"/.exec(bodyOf(res.data).toString());
     if (!m) throw new Error(`upload fuzz setup: could not share ${TAKEN}: ${res.data.toString().slice(0, 300)}`);
     takenHash = m[1]!;
