@@ -6,6 +6,7 @@ export { addressKey, parseAddress } from './src/types.ts';
 export { Session, makePeerId, CLIENT_NAME } from './src/node/session.ts';
 export { Torrent } from './src/torrent/torrent.ts';
 export { fileProgress } from './src/torrent/torrent-report.ts';
+export { renamedMetainfo, type FileRenames } from './src/torrent/torrent-edits.ts';
 export { Bitfield } from './src/pieces/bitfield.ts';
 export { parseTorrent, parseInfoDict, encodeTorrent, MetainfoError } from './src/metainfo/metainfo.ts';
 export { parseMagnet, parseTorrentId, toMagnet, expandSelection } from './src/metainfo/magnet.ts';

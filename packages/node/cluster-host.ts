@@ -15,7 +15,7 @@ export { readStoredSettings } from './src/model/settings.ts';
 export { saveDir } from './src/model/validate.ts';
 export { loadStored } from './src/core/library.ts';
 export { oneAtATime } from './src/core/torrent-locks.ts';
-export { deleteOwnFiles, otherOwners } from './src/files/own-files.ts';
+export { deleteOwnFiles, otherOwners, renamedOnDisk } from './src/files/own-files.ts';
 export { liveFiles } from './src/core/torrent-removal.ts';
 export type { MemberStats } from './src/core/member-stats.ts';
 export type { ClusterFigures, MemberState, NodeCluster } from './src/core/node-cluster.ts';

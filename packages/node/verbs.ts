@@ -11,7 +11,7 @@ export { copyStateToPostgres, type CopyReport } from './src/state/copy-state.ts'
 export { MEMBER_TABLES, renameMember, torrentHolders, type TorrentHolder } from './src/state/member-rows.ts';
 export { stateOpenOptions } from './src/state/member-id.ts';
 export { rememberPeers } from './src/peers/manual-peers.ts';
-export { storedMetainfo, otherOwners, refuseOwnedFiles, deleteOwnFiles } from './src/files/own-files.ts';
+export { storedFiles, storedMetainfo, otherOwners, refuseOwnedFiles, deleteOwnFiles } from './src/files/own-files.ts';
 export { offlineEntry } from './src/listing/listing.ts';
 export { queryEntries, type ListQuery } from './src/listing/list-query.ts';
 export { NodeModel, loadModelState, type ModelState } from './src/model/index.ts';

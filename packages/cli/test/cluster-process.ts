@@ -34,3 +34,17 @@ export async function setSettings(m: Member, patch: Record<string, unknown>): Pr
   const r = await m.node.api('/api/settings', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(patch) });
   assert.equal(r.status, 200, await r.text());
 }
+
+/** qBittorrent's Web API on `m`: a GET without `form`, else a POST of it. */
+export function qb(m: Member, path: string, form?: Record<string, string>, sid?: string): Promise<Response> {
+  const cookie: Record<string, string> = sid ? { cookie: `SID=${sid}` } : {};
+  if (!form) return fetch(`${m.node.url}/api/v2/${path}`, { headers: cookie });
+  return fetch(`${m.node.url}/api/v2/${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...cookie }, body: new URLSearchParams(form).toString() });
+}
+
+/** A qBittorrent session on `m` (its SID). */
+export async function qbLogin(m: Member): Promise<string> {
+  const sid = /SID=([^;]+)/.exec((await qb(m, 'auth/login', { username: 'admin', password: m.node.token })).headers.get('set-cookie') ?? '')?.[1];
+  if (!sid) throw new Error(`no qBittorrent session on ${m.host}`);
+  return sid;
+}

@@ -9,6 +9,7 @@ import { parseCommandLine } from '../src/parse/args.ts';
 import { connectControl, controlPath, StateDB, NodeError } from '@cascade/node';
 import { CliError, UsageError } from '../src/core/errors.ts';
 import type { ParseLib } from '../src/download/source.ts';
+import { renamedMetainfo } from '@cascade/engine';
 import type { Metainfo } from '../src/core/engine.ts';
 import { tempDir, capture, HASH_A, HASH_B } from './helpers.ts';
 
@@ -27,6 +28,7 @@ const fakeLib: ParseLib = {
   parseInfoDict(): Metainfo {
     throw new Error('no info dicts in these fixtures');
   },
+  renamedMetainfo,
   parseTorrentId(id: string) {
     const hash = /^[0-9a-f]{40}$/i.test(id) ? id.toLowerCase() : /^magnet:\?xt=urn:btih:([0-9a-f]{40})/.exec(id)?.[1];
     if (!hash) throw new Error(id.startsWith('magnet:') ? 'invalid magnet: no urn:btih infohash (xt)' : 'invalid torrent id');
@@ -126,17 +128,18 @@ test('list and search read the DB, with progress from resume data', async (t) =>
   assert.deepEqual(none.result, []);
 });
 
-test('pause/resume mark the status; remove --delete-data deletes the files its metainfo lists', async (t) => {
+test('pause/resume mark the status; remove --delete-data deletes the files its metainfo lists, by the names a rename gave them', async (t) => {
   const { root, stateDir, run } = setup(t);
   const save = join(root, 'dl');
   mkdirSync(join(save, 'Album'), { recursive: true });
   writeFileSync(join(save, 'Album', 'track.flac'), 'x');
-  writeFileSync(join(save, 'movie.mkv'), 'x');
+  writeFileSync(join(save, 'film.mkv'), 'x'); // movie.mkv, renamed
   writeFileSync(join(save, 'keep.txt'), 'x');
   const db = await StateDB.open(stateDir);
   await db.records.add({ infoHash: HASH_A, name: 'Album', source: HASH_A, savePath: save, status: 'seeding' });
   await db.records.add({ infoHash: HASH_B, name: null, source: HASH_B, savePath: save, status: 'downloading' });
   await db.records.add({ infoHash: HASH_C, name: 'movie.mkv', source: new TextEncoder().encode('FAKE-TORRENT'), savePath: save, status: 'seeding' });
+  await db.records.setEdits(HASH_C, { renamedFiles: { 0: ['film.mkv'] } });
   await db.close();
 
   assert.equal((await run(['pause', 'aaaa'])).result.state, 'paused');
@@ -145,8 +148,8 @@ test('pause/resume mark the status; remove --delete-data deletes the files its m
   await assert.rejects(run(['pause', 'ffff']), (e: unknown) => e instanceof NodeError && e.kind === 'not-found' && /no torrent with infohash starting with ffff/.test(e.message));
 
   const r = await run(['remove', 'cccc', '--delete-data']);
-  assert.equal(r.result.path, join(save, 'movie.mkv'));
-  assert.equal(existsSync(join(save, 'movie.mkv')), false);
+  assert.equal(r.result.path, join(save, 'film.mkv'));
+  assert.equal(existsSync(join(save, 'film.mkv')), false, 'deleted by its new name (it stayed: only the .torrent names were known)');
   assert.equal(existsSync(join(save, 'keep.txt')), true, 'only the torrent’s own data goes');
 
   // No metadata → its files are unknown → refuse to guess what to delete (a folder named like it

@@ -2,8 +2,10 @@
 // bench:crash --cluster): the library's row is gone, this member's holder row is a tombstone, and its
 // resume record was left for it (the node's records.remove), so it still knows the copy's files.
 import type { CascadeNode } from '@cascade/node';
-import { deleteOwnFiles, liveFiles, oneAtATime, otherOwners } from '@cascade/node/cluster-host';
-import { parseInfoDict, parseTorrent, type Metainfo } from '@cascade/engine';
+import { deleteOwnFiles, liveFiles, oneAtATime, otherOwners, renamedOnDisk } from '@cascade/node/cluster-host';
+import { parseInfoDict, parseTorrent, renamedMetainfo, type Metainfo } from '@cascade/engine';
+
+const lib = { parseTorrent, parseInfoDict, renamedMetainfo };
 
 /**
  * With `deleteData` the files of that info dict under `savePath` go (those a torrent here owns
@@ -25,7 +27,7 @@ async function dropNow(node: Pick<CascadeNode, 'session' | 'db'>, infoHash: stri
   let removed: number | undefined = 0;
   if (deleteData && savePath) {
     const meta = await copyMetainfo(db, infoHash);
-    const owners = meta && (await otherOwners(db, { parseTorrent, parseInfoDict }, infoHash, liveFiles(session, db)));
+    const owners = meta && (await otherOwners(db, lib, infoHash, liveFiles(session, db)));
     if (!meta || !owners) removed = undefined;
     else if (!session.get(infoHash)) removed = await deleteOwnFiles(meta, savePath, owners);
   }
@@ -34,10 +36,11 @@ async function dropNow(node: Pick<CascadeNode, 'session' | 'db'>, infoHash: stri
 }
 
 /** The old copy's metainfo: from this member's resume record, else (a copy trimmed before its first
- *  resume save, so no record) from the library's .torrent while the torrent is still there. */
+ *  resume save, so no record) from the library's .torrent while the torrent is still there; with the
+ *  names the library gives its files (a trimmed copy's renamed file stayed: cluster-holders). */
 async function copyMetainfo(db: CascadeNode['db'], infoHash: string): Promise<Metainfo | undefined> {
   const info = (await db.resume.get(infoHash))?.infoBytes;
-  if (info) return parseInfoDict(info);
-  const bytes = await db.records.torrentBytes(infoHash);
-  return bytes ? parseTorrent(bytes) : undefined;
+  const bytes = info ? undefined : await db.records.torrentBytes(infoHash);
+  const meta = info ? parseInfoDict(info) : bytes ? parseTorrent(bytes) : undefined;
+  return renamedOnDisk(meta, db.getTorrent(infoHash)?.renamedFiles, lib);
 }

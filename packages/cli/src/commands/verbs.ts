@@ -4,7 +4,7 @@
 // say so.
 
 import { join, sep } from 'node:path';
-import { connectControl, StateDB, errorMessage, resolveInfoHash, offlineEntry, rememberPeers, refuseOwnedFiles, otherOwners, storedMetainfo, deleteOwnFiles, queryEntries, type ListQuery } from '@cascade/node/verbs';
+import { connectControl, StateDB, errorMessage, resolveInfoHash, offlineEntry, rememberPeers, refuseOwnedFiles, otherOwners, storedFiles, deleteOwnFiles, queryEntries, type ListQuery } from '@cascade/node/verbs';
 import type { ChainHealth } from '@cascade/rewards';
 import type { ListEntry, NetworkStatus, OnionStatus, SearchRow } from '@cascade/shapes';
 import { CliError, UsageError } from '../core/errors.ts';
@@ -401,7 +401,7 @@ const remove: Verb = async (inv, out, node, deps) => {
       // Only the files its metainfo lists, and none another torrent lists: a folder of the same
       // name may hold another torrent's files (or the user's own).
       const lib = await deps.loadEngine();
-      const meta = await storedMetainfo(rec, db, lib);
+      const meta = await storedFiles(rec, db, lib);
       if (!meta) throw new CliError(`cannot delete data of ${ih}: its files are unknown (no metadata yet)`);
       await deleteOwnFiles(meta, rec.savePath, await otherOwners(db, lib, ih));
       deleted = dataPath(rec.savePath, meta.name);

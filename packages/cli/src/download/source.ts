@@ -7,7 +7,7 @@ import { errorMessage } from '@cascade/node/verbs';
 import { UsageError } from '../core/errors.ts';
 import type { EngineLib } from '../core/engine.ts';
 
-export type ParseLib = Pick<EngineLib, 'parseTorrent' | 'parseTorrentId' | 'parseInfoDict'> & Partial<Pick<EngineLib, 'torrentLimits'>>;
+export type ParseLib = Pick<EngineLib, 'parseTorrent' | 'parseTorrentId' | 'parseInfoDict' | 'renamedMetainfo'> & Partial<Pick<EngineLib, 'torrentLimits'>>;
 
 export interface DescribedSource {
   /** What to hand to session.add: .torrent bytes, a magnet URI, or a bare hex infohash. */

@@ -7,7 +7,7 @@ import type { StateDB } from '../state/state-db.ts';
 import type { QueueManager } from '../queue/manager.ts';
 import type { NodeModel } from '../model/index.ts';
 import type { NodePrivateShares } from './node-private.ts';
-import { deleteOwnFiles, otherOwners, refuseOwnedFiles, storedMetainfo, storedOwners } from '../files/own-files.ts';
+import { deleteOwnFiles, otherOwners, refuseOwnedFiles, storedFiles, storedMetainfo, storedOwners } from '../files/own-files.ts';
 import { loadEngine, type Metainfo, type SessionHandle } from './engine.ts';
 import type { StoragePlugin } from './storage-plugin.ts';
 import { oneAtATime } from './torrent-locks.ts';
@@ -45,7 +45,7 @@ async function removeNow(node: RemovalParts, infoHashes: readonly string[], dele
       node.untrack(infoHash);
       const [rec, t] = [db.getTorrent(infoHash), session.get(infoHash)];
       // Not running (it failed to load), so the engine cannot delete its files: its own ones, from its metainfo.
-      const meta = deleteData && !t && rec ? await storedMetainfo(rec, db, lib) : undefined;
+      const meta = deleteData && !t && rec ? await storedFiles(rec, db, lib) : undefined;
       const owners = meta && (await otherOwners(db, lib, infoHash, liveFiles(session, db)));
       const remove = async () => (t ? session.remove(infoHash, { deleteData }) : meta && owners && deleteOwnFiles(meta, rec!.savePath, owners));
       // A private share's plaintext is its data too.

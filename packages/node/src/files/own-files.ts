@@ -11,7 +11,7 @@ import type { StateDB, TorrentRecord } from '../state/state-db.ts';
 import type { EngineLib, Metainfo } from '../core/engine.ts';
 import { NodeError } from '../core/errors.ts';
 
-export type MetaLib = Pick<EngineLib, 'parseTorrent' | 'parseInfoDict'>;
+export type MetaLib = Pick<EngineLib, 'parseTorrent' | 'parseInfoDict' | 'renamedMetainfo'>;
 
 /** A stored torrent's metainfo: its .torrent bytes (read through the Store: the view holds none),
  *  or the info dict kept with its resume data. */
@@ -23,6 +23,19 @@ export async function storedMetainfo(rec: TorrentRecord, db: StateDB, lib: MetaL
     return info ? lib.parseInfoDict(info) : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** storedMetainfo with its files named as on disk (renamedFiles): else a stored torrent's renamed
+ *  files were neither deleted with it nor counted as its own (a trimmed copy's stayed: cluster-holders). */
+export const storedFiles = async (rec: TorrentRecord, db: StateDB, lib: MetaLib): Promise<Metainfo | undefined> => renamedOnDisk(await storedMetainfo(rec, db, lib), rec.renamedFiles, lib);
+
+/** `meta` with `renames` (checked when made; a set that no longer applies is left out). */
+export function renamedOnDisk(meta: Metainfo | undefined, renames: Record<number, string[]> | null | undefined, lib: MetaLib): Metainfo | undefined {
+  try {
+    return meta && renames && Object.keys(renames).length > 0 ? lib.renamedMetainfo(meta, renames) : meta;
+  } catch {
+    return meta;
   }
 }
 
@@ -53,7 +66,7 @@ export async function otherOwners(
   for (const l of live) note(l.meta, l.savePath);
   for (const rec of db.listTorrents()) {
     if (rec.infoHash === exceptInfoHash || live.some((l) => l.meta.infoHashHex === rec.infoHash)) continue;
-    const meta = await storedMetainfo(rec, db, lib);
+    const meta = await storedFiles(rec, db, lib);
     if (meta) note(meta, rec.savePath);
   }
   return owners;
@@ -64,7 +77,7 @@ export async function storedOwners(db: StateDB, lib: MetaLib, infoHashes: readon
   const owners = new Map<string, { infoHash: string; name: string }>();
   for (const ih of infoHashes) {
     const rec = db.getTorrent(ih);
-    const meta = rec && (await storedMetainfo(rec, db, lib));
+    const meta = rec && (await storedFiles(rec, db, lib));
     if (meta) for (const f of filesOf(meta, rec.savePath)) owners.set(f, { infoHash: meta.infoHashHex, name: meta.name });
   }
   return owners;

@@ -21,7 +21,7 @@ import { toRecord, type NewTorrent, type Row, type TorrentRecord, type TorrentSt
 import { WriteBatch } from './write-batch.ts';
 import { RecordView } from './record-view.ts';
 import { byAdded, byQueueOrder, definedOf } from './record-order.ts';
-import { OPTION_COLUMNS, REMOVED, REMOVED_WITH_DATA, REMOVE_OWN_HOLDER, RECORD_COLUMNS, UPDATE_META, UPDATE_RUNNING_STATUS, UPDATE_STATUS, UPSERT_HOLDER, UPSERT_HOLDER_STATUS, UPSERT_TORRENT, editColumns, holderParams, optionValues, recordSelect, removeTorrentRows, upsertParams, type HolderAt, type OptionFields, type TorrentEdits, type TorrentMeta } from './torrent-writes.ts';
+import { OPTION_COLUMNS, REMOVED, REMOVED_WITH_DATA, REMOVE_OWN_HOLDER, RECORD_COLUMNS, UPDATE_META, UPDATE_RUNNING_STATUS, UPDATE_STATUS, UPDATE_HOLDER_STATUS, UPSERT_HOLDER, UPSERT_HOLDER_STATUS, UPSERT_TORRENT, editColumns, holderParams, holderStatusParams, optionValues, recordSelect, removeTorrentRows, upsertParams, type HolderAt, type OptionFields, type TorrentEdits, type TorrentMeta } from './torrent-writes.ts';
 
 export { RECORD_COLUMNS, type OptionFields } from './torrent-writes.ts';
 
@@ -60,6 +60,12 @@ export class TorrentRecords extends RecordView {
 
   #at(savePath?: string | null): HolderAt {
     return { memberId: this.memberId, epoch: this.epoch, savePath: savePath ?? null };
+  }
+
+  /** This member's running status on its own holder row: a single node's upserted (it holds all it
+   *  has), a member's updated only (UPDATE_HOLDER_STATUS). */
+  #holderStatus(tx: Queryable, ih: string, status: string, error: string | null | undefined, completedAt: number | null | undefined, now: number): Promise<unknown> {
+    return this.memberId === '' ? tx.run(UPSERT_HOLDER_STATUS, holderParams(ih, this.#at(), status, error, completedAt, now)) : tx.run(UPDATE_HOLDER_STATUS, holderStatusParams(ih, this.#at(), status, error, completedAt, now));
   }
 
   /** A torrent placed here is taken: its copy goes to `savePath` (this member's own data directory).
@@ -267,7 +273,7 @@ export class TorrentRecords extends RecordView {
         if (this.memberId !== '' && !this.heldHere(ih)) continue;
         // A torrent removed meanwhile gets no holder row back.
         if ((await tx.run(UPDATE_STATUS, [c.status, c.error, c.completedAt ?? null, ih])).changes === 0) continue;
-        await tx.run(UPSERT_HOLDER_STATUS, holderParams(ih, this.#at(), c.status, c.error, c.completedAt, now));
+        await this.#holderStatus(tx, ih, c.status, c.error, c.completedAt, now);
         written.push(ih);
       }
     });
@@ -305,13 +311,13 @@ export class TorrentRecords extends RecordView {
   /** This member's copies go and the torrents stay in the library (a cluster's surplus copy,
    *  @cascade/cluster's placement): its holder rows and resume records, in one transaction. */
   async dropOwn(infoHashes: readonly string[]): Promise<void> {
+    for (const ih of infoHashes) this.held.delete(ih); // as dropTombstone: a status given meanwhile writes nothing
     await this.#statuses.settled(); // a status on its way must not bring the holder row back
     await this.store.transaction(async (tx) => {
       for (const ih of infoHashes) for (const sql of [REMOVE_OWN_HOLDER, 'DELETE FROM resume WHERE info_hash = ? AND member_id = ?']) await tx.run(sql, [ih, this.memberId]);
     });
     for (const ih of infoHashes) {
       this.#statuses.pending.delete(ih);
-      this.held.delete(ih);
       this.removed.delete(ih);
       this.wrote(ih);
     }
@@ -367,14 +373,14 @@ export class TorrentRecords extends RecordView {
     if (everyHolder) {
       return this.#each('UPDATE torrents SET status = ? WHERE info_hash = ?', changes, (status) => ({ status }), async (tx, ih, status) => {
         await tx.run(`UPDATE torrent_holders SET state = ?, updated_at = ? WHERE info_hash = ? AND state NOT IN ('${REMOVED}', '${REMOVED_WITH_DATA}')`, [status, now, ih]);
-        if (this.heldHere(ih)) await tx.run(UPSERT_HOLDER, holderParams(ih, this.#at(), status, undefined, null, now));
+        if (this.memberId === '' && this.heldHere(ih)) await tx.run(UPSERT_HOLDER, holderParams(ih, this.#at(), status, undefined, null, now));
       });
     }
     // The queue's running statuses: not over the user's pause (see UPDATE_STATUS), here or in the
     // database (a pause through another member that landed after this plan read its rows).
     const running = new Map([...changes].filter(([ih, status]) => status === 'paused' || this.records.get(ih)?.status !== 'paused'));
     return this.#each(UPDATE_RUNNING_STATUS, running, (status) => ({ status }), async (tx, ih, status) => {
-      if (this.heldHere(ih)) await tx.run(UPSERT_HOLDER_STATUS, holderParams(ih, this.#at(), status, undefined, null, now));
+      if (this.heldHere(ih)) await this.#holderStatus(tx, ih, status, undefined, null, now);
     });
   }
 

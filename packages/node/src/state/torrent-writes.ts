@@ -111,6 +111,16 @@ export const UPSERT_HOLDER = `
 /** UPSERT_HOLDER for a running status: a copy the user paused stays paused (see UPDATE_STATUS). */
 export const UPSERT_HOLDER_STATUS = UPSERT_HOLDER.replace('state = excluded.state,', "state = CASE WHEN torrent_holders.state = 'paused' THEN torrent_holders.state ELSE excluded.state END,");
 
+/** A cluster member's running status: UPSERT_HOLDER_STATUS as an update of its own row. Rows are made
+ *  by adds and placement; a status upserted just after its row went (a surplus copy dropped) made it
+ *  again, at progress 1 for 'seeding' with nothing on disk: a complete copy to the coordinator. */
+export const UPDATE_HOLDER_STATUS = `UPDATE torrent_holders SET state = CASE WHEN state = 'paused' THEN state ELSE ? END,
+  progress = CASE WHEN ? = 'seeding' THEN 1 ELSE progress END, error = CASE WHEN ? = 1 THEN ? ELSE error END, completed_at = COALESCE(?, completed_at),
+  updated_at = ?, epoch = ? WHERE info_hash = ? AND member_id = ? AND state NOT IN ('removed', 'removed+data')`;
+export function holderStatusParams(infoHash: string, at: HolderAt, state: string, error: string | null | undefined, completedAt: number | null | undefined, now: number): SqlValue[] {
+  return [state, state, error === undefined ? 0 : 1, error ?? null, completedAt ?? null, now, at.epoch, infoHash, at.memberId];
+}
+
 /** Where a holder is: its member id, lease epoch, and (on the first write of a copy) its save path. */
 export interface HolderAt {
   memberId: string;

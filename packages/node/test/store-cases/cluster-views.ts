@@ -130,6 +130,43 @@ export async function clusterViewCases(t: TestContext, open: Open): Promise<void
     assert.equal(b.heldHere(x), false);
   });
 
+  await t.test("a member's status never makes its holder row: a row gone while the view still held it stays gone", async (t) => {
+    const store = await open(t);
+    const a = await TorrentRecords.load(store, 'member-a');
+    const b = await TorrentRecords.load(store, 'member-b');
+    const x = 'c3'.repeat(20);
+    await a.add({ infoHash: x, name: 'x', source: `magnet:?xt=urn:btih:${x}`, savePath: '/a', status: 'seeding' });
+    await store.run("INSERT INTO torrent_holders (info_hash, member_id, state, epoch, updated_at, save_path, progress) VALUES (?, 'member-b', 'downloading', 0, 0, '/b', 0.5)", [x]);
+    await b.reload([x]);
+    assert.equal(b.heldHere(x), true);
+    const bRow = async () => store.get<{ state: string; progress: number }>("SELECT state, progress FROM torrent_holders WHERE info_hash = ? AND member_id = 'member-b'", [x]);
+    // Its row written: an update of the row it has.
+    await b.setStatus(x, 'seeding', { completedAt: 5 });
+    assert.deepEqual({ ...(await bRow()), progress: Number((await bRow())!.progress) }, { state: 'seeding', progress: 1 });
+    // The row deleted by a transaction beside this member's status batch (its surplus copy dropped
+    // on PostgreSQL's pool): the status batch, holding it still, wrote 'seeding' at progress 1 into a
+    // new row (bench:crash --cluster: a holder claiming a complete copy with nothing on disk).
+    await store.run("DELETE FROM torrent_holders WHERE info_hash = ? AND member_id = 'member-b'", [x]);
+    await b.setStatus(x, 'seeding');
+    await b.setStatuses(new Map([[x, 'queued']]));
+    await b.setStatuses(new Map([[x, 'paused']]), true);
+    assert.equal(await bRow(), undefined, 'no holder row of b made by a status');
+    assert.equal((await store.get<{ state: string }>("SELECT state FROM torrent_holders WHERE info_hash = ? AND member_id = 'member-a'", [x]))!.state, 'paused', "a's row still written");
+    // A surplus copy dropped: held no more from the start, so a status given meanwhile writes nothing.
+    await b.add({ infoHash: x, name: 'x', source: `magnet:?xt=urn:btih:${x}`, savePath: '/b', status: 'downloading' });
+    const dropping = b.dropOwn([x]);
+    const late = b.setStatus(x, 'seeding');
+    await Promise.all([dropping, late]);
+    assert.equal(await bRow(), undefined, 'a status given while the copy was dropped made no row');
+    // A single node still writes its row (it holds every record it has).
+    const single = await TorrentRecords.load(store);
+    const y = 'd4'.repeat(20);
+    await single.add({ infoHash: y, source: y, savePath: '/d', status: 'queued' });
+    await store.run("DELETE FROM torrent_holders WHERE info_hash = ? AND member_id = ''", [y]);
+    await single.setStatus(y, 'seeding');
+    assert.equal((await store.get<{ state: string }>("SELECT state FROM torrent_holders WHERE info_hash = ? AND member_id = ''", [y]))?.state, 'seeding');
+  });
+
   await t.test("the library's status is its holders': a trimmed copy's late status is not written, a resume through any member queues every stopped holder", async (t) => {
     const store = await open(t);
     const [a, b, c] = await Promise.all(['member-a', 'member-b', 'member-c'].map((m) => TorrentRecords.load(store, m)));
