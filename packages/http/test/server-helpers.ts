@@ -41,7 +41,11 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const root = mkdtempSync(join(tmpdir(), 'cascade-server-'));
   const downloadDir = join(root, 'downloads');
-  const server = await startServer({ ...testServerOptions(root), ...opts });
+  // A start that is refused (cluster.test's two) leaves its state dir too.
+  const server = await startServer({ ...testServerOptions(root), ...opts }).catch((err: unknown) => {
+    rmSync(root, { recursive: true, force: true });
+    throw err;
+  });
   t.after(async () => {
     await server.close();
     rmSync(root, { recursive: true, force: true });
