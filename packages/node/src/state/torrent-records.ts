@@ -157,7 +157,9 @@ export class TorrentRecords extends RecordView {
 
   async setSavePath(infoHash: string, savePath: string): Promise<void> {
     await this.store.transaction(async (tx) => {
-      await tx.run('UPDATE torrents SET save_path = ? WHERE info_hash = ?', [savePath, infoHash]);
+      // A member's path is its own disk's: in the library's row another member without a holder
+      // row of its own read it as its copy's (bench:crash --cluster: a move reported on m2's folder).
+      if (this.memberId === '') await tx.run('UPDATE torrents SET save_path = ? WHERE info_hash = ?', [savePath, infoHash]);
       // This member's copy moved; another holder's copy stays where that member keeps it.
       await tx.run('UPDATE torrent_holders SET save_path = ? WHERE info_hash = ? AND member_id = ?', [savePath, infoHash, this.memberId]);
     });

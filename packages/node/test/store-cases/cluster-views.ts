@@ -167,6 +167,20 @@ export async function clusterViewCases(t: TestContext, open: Open): Promise<void
     assert.equal((await store.get<{ state: string }>("SELECT state FROM torrent_holders WHERE info_hash = ? AND member_id = ''", [y]))?.state, 'seeding');
   });
 
+  await t.test("a member's move is its own copy's: the library's save path is not another member's folder", async (t) => {
+    const store = await open(t);
+    const x = 'b5'.repeat(20);
+    const library = async () => (await store.get<{ save_path: string }>('SELECT save_path FROM torrents WHERE info_hash = ?', [x]))!.save_path;
+    const a = await TorrentRecords.load(store, 'member-a');
+    await a.add({ infoHash: x, name: 'x', source: `magnet:?xt=urn:btih:${x}`, savePath: '/a', status: 'seeding' });
+    await a.setSavePath(x, '/a/moved');
+    assert.equal(a.get(x)!.savePath, '/a/moved');
+    assert.equal(await library(), '/a', "a's folder went into the library's row, which a member with no row of its own reads as its copy's");
+    const single = await TorrentRecords.load(store);
+    await single.setSavePath(x, '/moved');
+    assert.equal(await library(), '/moved', 'a single node moves its one copy');
+  });
+
   await t.test("the library's status is its holders': a trimmed copy's late status is not written, a resume through any member queues every stopped holder", async (t) => {
     const store = await open(t);
     const [a, b, c] = await Promise.all(['member-a', 'member-b', 'member-c'].map((m) => TorrentRecords.load(store, m)));
