@@ -63,7 +63,8 @@ async function removeNow(node: RemovalParts, infoHashes: readonly string[], dele
   // A cluster member's removal with the data leaves each other holder its copy's info dict (with its
   // tombstone): one that is down now deletes its files by it when back (dropTombstoned).
   const infos = new Map<string, Uint8Array>();
-  if (deleteData && !ownCopy && db.memberId !== '') {
+  const ownTombstone = deleteData && !ownCopy && db.memberId !== ''; // its own, until its files are gone (removeTorrentRows)
+  if (ownTombstone) {
     for (const ih of gone) {
       const rec = db.getTorrent(ih);
       const info = session.get(ih)?.metainfo?.infoBytes ?? (rec && (await storedMetainfo(rec, db, lib))?.infoBytes);
@@ -74,7 +75,7 @@ async function removeNow(node: RemovalParts, infoHashes: readonly string[], dele
   for (const ih of gone) {
     node.model.forget(ih);
     node.queue.forget(ih);
-    await deletions.get(ih)?.().catch((err: unknown) => outcome.set(ih, err));
+    await deletions.get(ih)?.().then(() => ownTombstone && db.records.dropTombstone(ih), (err: unknown) => outcome.set(ih, err));
   }
   return outcome;
 }

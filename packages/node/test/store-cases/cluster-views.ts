@@ -181,6 +181,30 @@ export async function clusterViewCases(t: TestContext, open: Open): Promise<void
     assert.equal(await library(), '/moved', 'a single node moves its one copy');
   });
 
+  await t.test("a member's removal with the data keeps its own tombstone (with the info dict) until its files are gone", async (t) => {
+    const store = await open(t);
+    const x = 'a6'.repeat(20);
+    const info = new Uint8Array([100, 101]);
+    const rows = async () => (await store.all<{ member_id: string; state: string }>('SELECT member_id, state FROM torrent_holders WHERE info_hash = ? ORDER BY member_id', [x])).map((r) => `${r.member_id} ${r.state}`);
+    const a = await TorrentRecords.load(store, 'member-a');
+    await a.add({ infoHash: x, name: 'x', source: `magnet:?xt=urn:btih:${x}`, savePath: '/a', status: 'seeding' });
+    await a.remove([x], true, new Map([[x, info]]));
+    // Killed here, before its files went: the tombstone names them for its sweep when it is back
+    // (before, its own row went with the library's and nothing named its files again).
+    assert.deepEqual(await rows(), ['member-a removed+data']);
+    const resume = await store.get<{ info: Uint8Array }>("SELECT info FROM resume WHERE info_hash = ? AND member_id = 'member-a'", [x]);
+    assert.deepEqual([...resume!.info], [...info]);
+    assert.equal(await a.dropTombstone(x), true, 'dropped once the files are gone');
+    assert.deepEqual(await rows(), []);
+    // Without the data, or on a single node, its own row goes with the library's.
+    await a.add({ infoHash: x, name: 'x', source: `magnet:?xt=urn:btih:${x}`, savePath: '/a', status: 'seeding' });
+    await a.remove([x], false);
+    const single = await TorrentRecords.load(store);
+    await single.add({ infoHash: x, name: 'x', source: `magnet:?xt=urn:btih:${x}`, savePath: '/a', status: 'seeding' });
+    await single.remove([x], true, new Map([[x, info]]));
+    assert.deepEqual(await rows(), []);
+  });
+
   await t.test("the library's status is its holders': a trimmed copy's late status is not written, a resume through any member queues every stopped holder", async (t) => {
     const store = await open(t);
     const [a, b, c] = await Promise.all(['member-a', 'member-b', 'member-c'].map((m) => TorrentRecords.load(store, m)));
