@@ -80,11 +80,11 @@ export const UPDATE_META = `
  *  A status decided before a pause and written after it ran the torrent on (a 'done' on its way as
  *  the user paused; in a cluster, a holder's queue writing its status as a pause through another
  *  member landed). */
-const RUNNING_STATUS = "CASE WHEN status = 'paused' THEN status ELSE ? END";
-export const UPDATE_STATUS = `UPDATE torrents SET status = ${RUNNING_STATUS}, error = ?, completed_at = COALESCE(?, completed_at) WHERE info_hash = ?`;
+const keepPause = (column: string, value = '?'): string => `CASE WHEN ${column} = 'paused' THEN ${column} ELSE ${value} END`;
+export const UPDATE_STATUS = `UPDATE torrents SET status = ${keepPause('status')}, error = ?, completed_at = COALESCE(?, completed_at) WHERE info_hash = ?`;
 
 /** The queue's running status (status, infohash), as UPDATE_STATUS keeps a pause. */
-export const UPDATE_RUNNING_STATUS = `UPDATE torrents SET status = ${RUNNING_STATUS} WHERE info_hash = ?`;
+export const UPDATE_RUNNING_STATUS = `UPDATE torrents SET status = ${keepPause('status')} WHERE info_hash = ?`;
 
 /**
  * A torrent's running status on one member's disk (torrent_holders, schema 19): written with every
@@ -109,12 +109,12 @@ export const UPSERT_HOLDER = `
   WHERE torrent_holders.state NOT IN ('removed', 'removed+data')`; // a tombstone (REMOVED…) stays until its member acts on it
 
 /** UPSERT_HOLDER for a running status: a copy the user paused stays paused (see UPDATE_STATUS). */
-export const UPSERT_HOLDER_STATUS = UPSERT_HOLDER.replace('state = excluded.state,', "state = CASE WHEN torrent_holders.state = 'paused' THEN torrent_holders.state ELSE excluded.state END,");
+export const UPSERT_HOLDER_STATUS = UPSERT_HOLDER.replace('state = excluded.state,', `state = ${keepPause('torrent_holders.state', 'excluded.state')},`);
 
 /** A cluster member's running status: UPSERT_HOLDER_STATUS as an update of its own row. Rows are made
  *  by adds and placement; a status upserted just after its row went (a surplus copy dropped) made it
  *  again, at progress 1 for 'seeding' with nothing on disk: a complete copy to the coordinator. */
-export const UPDATE_HOLDER_STATUS = `UPDATE torrent_holders SET state = CASE WHEN state = 'paused' THEN state ELSE ? END,
+export const UPDATE_HOLDER_STATUS = `UPDATE torrent_holders SET state = ${keepPause('state')},
   progress = CASE WHEN ? = 'seeding' THEN 1 ELSE progress END, error = CASE WHEN ? = 1 THEN ? ELSE error END, completed_at = COALESCE(?, completed_at),
   updated_at = ?, epoch = ? WHERE info_hash = ? AND member_id = ? AND state NOT IN ('removed', 'removed+data')`;
 export function holderStatusParams(infoHash: string, at: HolderAt, state: string, error: string | null | undefined, completedAt: number | null | undefined, now: number): SqlValue[] {
