@@ -8,8 +8,8 @@
 // integrity and the start time are checked by the run itself (run.ts).
 
 import { createHash } from 'node:crypto';
-import { existsSync, openSync, readSync, closeSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, openSync, readSync, closeSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { Churn, Tracked } from './churn.ts';
 import { SETTING } from './churn.ts';
 import { sleep, type Rig } from './rig.ts';
@@ -225,4 +225,38 @@ export async function checkAfterRestart(rig: Rig, churn: Churn): Promise<Finding
   ];
   for (const [check, detail] of summary) if (!out.some((f) => f.check === check)) out.push({ check, ok: true, detail });
   return out;
+}
+
+/** CRASH_TRACE: what a 'verified pieces kept' failure left, to the trace file: the resume rows at
+ *  the kill and now, the files on disk, and (a private share) which 4 KiB pages of the plaintext
+ *  differ from the source. */
+export async function traceLostPieces(rig: Rig, churn: Churn, record: { n: number; findings: Finding[] }, atKill: Map<string, string>): Promise<void> {
+  const now = rig.resumeRows();
+  for (const f of record.findings.filter((x) => !x.ok && x.check === 'verified pieces kept')) {
+    const t = [...churn.torrents.values()].find((x) => f.detail?.startsWith(x.p.ih.slice(0, 8)));
+    if (!t) continue;
+    const d = await rig.json<Detail>(`/api/torrents/${t.p.ih}`).catch(() => undefined);
+    const lines = [`kill ${record.n}: LOST ${t.p.kind} ${t.p.ih} ${f.detail}`, `  before the kill ${t.beforeKill}; history ${t.history?.join(',')}`, `  resume at the kill: ${atKill.get(t.p.ih)}`, `  resume now: ${now.get(t.p.ih)}`, `  detail: ${JSON.stringify(d)?.slice(0, 800)}`];
+    for (const file of d?.files ?? []) {
+      const p = join(d!.savePath, file.path);
+      const st = statSync(p, { throwIfNoEntry: false });
+      lines.push(`  ${p}: ${st ? `${st.size} B mtime ${st.mtimeMs}` : 'absent'}`);
+      const src = st && t.p.kind === 'private' ? findSource(rig.root, basename(p)) : undefined;
+      if (src) {
+        const [a, b] = [readFileSync(src), readFileSync(p)];
+        const bad: string[] = [];
+        for (let o = 0; o < a.length; o += 4096) {
+          const [x, y] = [a.subarray(o, o + 4096), b.subarray(o, o + 4096)];
+          if (!x.equals(y)) bad.push(`${o}${y.every((v) => v === 0) ? '(zeros)' : ''}`);
+        }
+        lines.push(`  against ${src}: ${bad.length ? `pages differ at ${bad.join(' ')}` : 'equal'}`);
+      }
+    }
+    rig.trace(lines.join('\n'));
+  }
+}
+
+function findSource(root: string, name: string): string | undefined {
+  for (const d of readdirSync(join(root, 'src'))) if (existsSync(join(root, 'src', d, name))) return join(root, 'src', d, name);
+  return undefined;
 }

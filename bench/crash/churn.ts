@@ -125,8 +125,13 @@ export class Churn {
     const f: InFlight = { op, ih, detail, since: performance.now(), ...extra };
     this.inFlight.add(f);
     if (ih) this.#busy.add(ih);
+    this.#rig.trace(`op ${op} ${detail}: asked`);
     try {
-      const out = await fn();
+      const out = await fn().catch((err: unknown) => {
+        this.#rig.trace(`op ${op} ${detail}: failed ${(err as Error).message}`);
+        throw err;
+      });
+      this.#rig.trace(`op ${op} ${detail}: answered`);
       this.counts.set(op, (this.counts.get(op) ?? 0) + 1);
       const t = ih ? this.torrents.get(ih) : undefined;
       if (t) (t.history ??= []).push(op);

@@ -5,7 +5,7 @@
 // (`npm run bench:crash -- --kills 200`) and test/crash/crash.test.ts (20 kills).
 
 import { Churn, SETTING } from './churn.ts';
-import { checkAfterRestart, poll, type Finding } from './checks.ts';
+import { checkAfterRestart, poll, traceLostPieces, type Finding } from './checks.ts';
 import { Rig, sleep, type Payload } from './rig.ts';
 
 export interface CrashOptions {
@@ -88,12 +88,14 @@ export async function crashRun(o: CrashOptions): Promise<CrashReport> {
         }
         record.downloading = [...churn.torrents.values()].filter((t) => t.acked && t.lastVerified < (t.lastStates?.length ?? 1)).length;
         const pending = churn.killed();
+        rig.trace(`kill ${n}`);
         record.inFlight = pending.map((f) => `${f.op} ${f.detail} (${Math.round(performance.now() - f.since)} ms)`);
         await rig.kill();
         await running;
         record.findings.push(...findings.splice(0));
       }
       record.integrity = rig.integrity();
+      const resumeAtKill = process.env.CRASH_TRACE ? rig.resumeRows() : undefined;
       record.findings.push({ check: 'PRAGMA integrity_check', ok: record.integrity === 'ok', detail: record.integrity });
       let node;
       try {
@@ -107,6 +109,7 @@ export async function crashRun(o: CrashOptions): Promise<CrashReport> {
       record.findings.push({ check: 'serving within its start time', ok: node.startMs <= startLimitMs, detail: `${(node.startMs / 1000).toFixed(1)} s (limit ${(startLimitMs / 1000).toFixed(1)} s)` });
       try {
         record.findings.push(...(await checkAfterRestart(rig, churn)));
+        if (resumeAtKill) await traceLostPieces(rig, churn, record, resumeAtKill);
       } catch (err) {
         record.findings.push({ check: 'checks ran', ok: false, detail: (err as Error).message });
       }

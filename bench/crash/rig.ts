@@ -246,11 +246,29 @@ export class Rig {
     }
   }
 
+  /** The state's resume rows (have in hex, files' stats as saved), read-only: CRASH_TRACE's diagnostics. */
+  resumeRows(): Map<string, string> {
+    const db = new DatabaseSync(join(this.stateDir, 'cascade.db'), { readOnly: true });
+    try {
+      const rows = db.prepare('SELECT info_hash, hex(have) AS have, files, updated_at FROM resume').all() as { info_hash: string; have: string; files: string; updated_at: number }[];
+      return new Map(rows.map((r) => [r.info_hash, `have ${r.have} files ${r.files} at ${r.updated_at}`]));
+    } finally {
+      db.close();
+    }
+  }
+
+  /** CRASH_TRACE: a line in the trace file. */
+  trace(line: string): void {
+    if (process.env.CRASH_TRACE) appendFileSync(process.env.CRASH_TRACE, `${Date.now()} ${line}\n`);
+  }
+
   /** Kills what it started (node, seeder) and removes its files. */
   async dispose(): Promise<void> {
     await this.kill().catch(() => {});
     this.#seeder?.kill('SIGKILL');
-    if (!this.#opts.root) rmSync(this.root, { recursive: true, force: true });
+    // CRASH_KEEP=1 keeps the state dir, downloads and payloads to read a finding with (as cluster-rig).
+    if (process.env.CRASH_KEEP) console.log(`kept ${this.root}`);
+    else if (!this.#opts.root) rmSync(this.root, { recursive: true, force: true });
     process.removeListener('exit', this.#exitCleanup);
   }
 }

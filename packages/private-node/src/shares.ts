@@ -73,7 +73,9 @@ interface Decision {
 export class PrivateShares implements NodeShares {
   readonly keys: ShareKeys;
   readonly #shares = new Map<string, Share>();
-  readonly #decisions = new Map<string, Promise<Decision>>();
+  /** Each load's decision, by the metainfo of the load it was made for (see #decide): a removed
+   *  torrent's goes with it. */
+  readonly #decisions = new WeakMap<Metainfo, Promise<Decision>>();
   /** Torrents whose storage was made as ciphertext before a key came (a link added again). */
   readonly #cipherStored = new Set<string>();
   readonly #out: NodeLog;
@@ -109,7 +111,7 @@ export class PrivateShares implements NodeShares {
       const ih = t.infoHashHex;
       const share = this.#shares.get(ih);
       this.#shares.delete(ih);
-      this.#decisions.delete(ih);
+      if (t.metainfo) this.#decisions.delete(t.metainfo);
       this.#cipherStored.delete(ih);
       share?.detach?.();
       void share?.writer?.close();
@@ -130,7 +132,7 @@ export class PrivateShares implements NodeShares {
     if (before?.view.decryptable) return;
     await this.keys.set(ih, key, 'link');
     this.#shares.delete(ih);
-    this.#decisions.delete(ih);
+    if (t.metainfo) this.#decisions.delete(t.metainfo);
     // Its storage, made without the key, holds ciphertext until the torrent loads again.
     if (t.metainfo) this.#cipherStored.add(ih);
     await this.#inspect(t, () => false);
@@ -294,11 +296,18 @@ export class PrivateShares implements NodeShares {
     );
   };
 
-  /** Once per load of a torrent: its key (stored, or from an envelope), manifest and cipher, and
-   *  whether the engine keeps it as plaintext only. */
+  /**
+   * Once per load of a torrent: its key (stored, or from an envelope), manifest and cipher, and
+   * whether the engine keeps it as plaintext only. A load is known by its metainfo (the engine's
+   * torrent keeps one object): a removal with the data makes a storage to delete the files after
+   * the torrent was forgotten ('untracked'), and its decision, kept by infohash, was the next
+   * add's of the same share. That add then found the key the removal took, or skipped the
+   * written marker its link's key had cleared, and read its own plaintext as someone else's after a
+   * restart (bench:crash, 'lost 5 of 5 verified pieces'; private-share-readd.test.ts).
+   */
   #decide(ih: string, meta: Metainfo, savePath: string, info: PrivateInfo): Promise<Decision> {
-    let d = this.#decisions.get(ih);
-    if (!d) this.#decisions.set(ih, (d = this.#makeDecision(ih, meta, savePath, info)));
+    let d = this.#decisions.get(meta);
+    if (!d) this.#decisions.set(meta, (d = this.#makeDecision(ih, meta, savePath, info)));
     return d;
   }
 
