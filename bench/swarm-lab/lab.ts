@@ -18,7 +18,7 @@
 // close(), on t.after, and on SIGINT/SIGTERM/exit.
 import { execFile, spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 
 export interface LabPeer {
   index: number;
@@ -133,6 +133,7 @@ export class SwarmLab {
   async addPeer(up: number, down: number): Promise<LabPeer> {
     const index = this.peers.length;
     if (index > 200) throw new Error('at most 200 peers per lab');
+    neighbourRoom(index + 2);
     const peer: LabPeer = { index, ns: `${this.id}-p${index}`, address: `${LAB_PREFIX}.${10 + index}`, hubIf: `p${index}`, up, down };
     await this.addNs(peer.ns);
     await ip(['link', 'add', 'eth0', 'netns', peer.ns, 'type', 'veth', 'peer', 'name', peer.hubIf, 'netns', this.hubNs]);
@@ -195,6 +196,7 @@ export class SwarmLab {
     await Promise.all([...this.children].map(stopChild));
     for (const ns of this.namespaces.reverse()) await ip(['netns', 'del', ns]).catch(() => {});
     this.namespaces = [];
+    if (live.size === 0) restoreNeighbourRoom();
   }
 
   /** For exit and signal handlers: nothing asynchronous runs there. */
@@ -203,7 +205,42 @@ export class SwarmLab {
     for (const child of this.children) killGroup(child, 'SIGKILL');
     for (const ns of this.namespaces.reverse()) spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
     this.namespaces = [];
+    if (live.size === 0) restoreNeighbourRoom();
   }
+}
+
+/**
+ * The kernel's neighbour tables (ARP, and IPv6's) are one for all namespaces, and a lab's full
+ * mesh of n hosts keeps about n² entries: past gc_thresh3 (1024 by default) a new neighbour is
+ * refused ('neighbor table overflow' in the kernel log), so at N = 32 the last peers to start
+ * reached no other peer until entries went stale a minute later. Every dial of theirs timed out
+ * and no dial to them got through: the one-minute stalls of N = 32 (a Cascade peer at 60-66 s, a
+ * libtorrent one at 40 s, in earlier sittings). The limits are raised while a lab runs, and put back.
+ */
+const NEIGHBOUR_LIMITS = ['ipv4', 'ipv6'].flatMap((family) => ['gc_thresh2', 'gc_thresh3'].map((k) => `/proc/sys/net/${family}/neigh/default/${k}`));
+let neighbourSaved: Map<string, string> | undefined;
+let neighbourWarned = false;
+
+function neighbourRoom(hosts: number): void {
+  const soft = 2 * hosts * hosts;
+  for (const path of NEIGHBOUR_LIMITS) {
+    const want = path.endsWith('gc_thresh3') ? 2 * soft : soft;
+    try {
+      const now = readFileSync(path, 'utf8').trim();
+      if (Number(now) >= want) continue;
+      (neighbourSaved ??= new Map()).has(path) || neighbourSaved.set(path, now);
+      writeFileSync(path, String(want));
+    } catch (err) {
+      if (!neighbourWarned) (neighbourWarned = true), console.warn(`[swarm-lab] cannot raise ${path} (${(err as Error).message}): past ~30 peers the last ones may not reach the others`);
+    }
+  }
+}
+
+function restoreNeighbourRoom(): void {
+  for (const [path, value] of neighbourSaved ?? []) {
+    try { writeFileSync(path, value); } catch { /* left raised */ }
+  }
+  neighbourSaved = undefined;
 }
 
 function run(cmd: string, args: string[], timeoutMs = 15_000): Promise<string> {
