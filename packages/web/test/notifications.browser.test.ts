@@ -77,6 +77,9 @@ test('notifications: turned on in Settings, then shown when a download completes
     const { infoHash } = (await made.waitFor('created', 30_000)) as { infoHash: string };
     const seeder = lt(tt, ['seed', join(work, 'broken.torrent'), work]);
     const { port } = (await seeder.waitFor('listening', 30_000)) as { port: number };
+    // Seeding before the node asks it for the metadata: a libtorrent still checking its file turned
+    // the node's first dials away, and their back-off outlasted the wait below on a loaded machine.
+    await seeder.waitFor('seeding', 30_000);
     const blocked = await tempDir(tt, 'blocked');
     await mkdir(blocked, { recursive: true });
     await writeFile(join(blocked, 'not-a-folder'), 'x');
@@ -85,7 +88,10 @@ test('notifications: turned on in Settings, then shown when a download completes
       body: JSON.stringify({ uri: `magnet:?xt=urn:btih:${infoHash}&dn=broken.bin`, peers: [`127.0.0.1:${port}`], savePath: join(blocked, 'not-a-folder', 'inside') }),
     });
     assert.ok(res.ok, `${res.status} ${await res.text()}`);
-    await until('the failure notified', async () => (await notes(page)).some((n) => n.title === 'Download failed' && n.body.startsWith('broken.bin')), 60_000);
+    await until('the failure notified', async () => (await notes(page)).some((n) => n.title === 'Download failed' && n.body.startsWith('broken.bin')), 60_000).catch(async (err: Error) => {
+      const d = await nodeFetch(node, `/api/torrents/${infoHash}`).then((r) => r.text()).catch((e: Error) => e.message);
+      throw new Error(`${err.message}; the torrent: ${d.slice(0, 600)}; notes: ${JSON.stringify(await notes(page))}`);
+    });
   });
 
   assert.deepEqual(errors.filter((e) => !e.includes('/api/auth')), []);
