@@ -183,7 +183,7 @@ export class Rig {
           const line = buf.slice(0, nl);
           buf = buf.slice(nl + 1);
           // CRASH_TRACE=FILE keeps every line of every node run, stamped (ms), to follow one torrent across kills.
-          if (process.env.CRASH_TRACE) appendFileSync(process.env.CRASH_TRACE, `${Date.now()} ${line}\n`);
+          this.trace(line);
           if (!line.startsWith('{')) continue;
           try {
             const e = JSON.parse(line) as Record<string, any>;

@@ -25,6 +25,8 @@ const addLink = (node: ServeNode, link: string, peer: ServeNode) =>
   ask(node, '/api/torrents', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ uri: link, peers: [`127.0.0.1:${peer.btPort}`] }) });
 
 const read = (d: Record<string, any>) => d.decryptable === true && d.error === null && d.progress === 1 && d.files?.[0]?.progress === 1;
+/** What a failed `read` shows of the share. */
+const seen = (d: Record<string, any>) => JSON.stringify({ state: d.state, progress: d.progress, error: d.error, decryptable: d.decryptable, files: d.files });
 
 test('a share removed with its data and added again by its link is still read as plaintext after a restart', { timeout: 180_000 }, async (t) => {
   const root = tempDir(t);
@@ -53,7 +55,7 @@ test('a share removed with its data and added again by its link is still read as
   await addLink(b, share.link, a);
   let last: Record<string, any> = {};
   await until('B to read the share added again', async () => (read((last = await detail(b, ih))) ? true : undefined), 60_000).catch((err: Error) => {
-    throw new Error(`${err.message}: ${JSON.stringify({ state: last.state, progress: last.progress, error: last.error, decryptable: last.decryptable, files: last.files })}`);
+    throw new Error(`${err.message}: ${seen(last)}`);
   });
   assert.ok(readFileSync(plain).equals(data));
   await b.stop();
@@ -62,7 +64,7 @@ test('a share removed with its data and added again by its link is still read as
     const d = await detail(b, ih);
     return d.state === 'seeding' || d.state === 'downloading' || d.error ? d : undefined;
   }, 30_000);
-  assert.ok(read(after), `after the restart: ${JSON.stringify({ state: after.state, progress: after.progress, error: after.error, decryptable: after.decryptable, files: after.files })}`);
+  assert.ok(read(after), `after the restart: ${seen(after)}`);
   assert.equal(after.downloaded, 0, 'nothing fetched again');
   assert.ok(readFileSync(plain).equals(data));
 });
