@@ -421,8 +421,9 @@ export interface SessionCounters {
   /** Gauge: nodes in the DHT routing table now (0 without a DHT). */
   dhtNodes: number;
   /** BEP 14 local service discovery: messages sent (one per family), received, dropped (malformed,
-   *  over a budget), and peers learned (absent from engines without it). */
-  lsd?: { sent: number; received: number; dropped: number; peers: number };
+   *  over a budget), peers learned, and the hosts they were learned from (each once, the last 16,
+   *  newest last; absent from engines without it). */
+  lsd?: { sent: number; received: number; dropped: number; peers: number; peerHosts: string[] };
   /** uTP (BEP 29) datagrams in and out, those dropped (not uTP, or for no connection of ours),
    *  SYNs refused (over the accept rate or the connection cap), and uTP connections open now
    *  (absent when uTP is off). */

@@ -58,6 +58,19 @@ export interface LsdCounters {
   lsdReceived: number;
   lsdDropped: number;
   lsdPeers: number;
+  /** The hosts peers were learned from, each once, the last PEER_HOSTS_KEPT (newest last): what an
+   *  operator (or a test) reads to tell a neighbour's announce from a stranger's. */
+  lsdPeerHosts: string[];
+}
+
+const PEER_HOSTS_KEPT = 16;
+
+/** Notes `host` as the newest a peer was learned from (kept once, the last PEER_HOSTS_KEPT). */
+function notePeerHost(c: LsdCounters, host: string): void {
+  const at = c.lsdPeerHosts.indexOf(host);
+  if (at >= 0) c.lsdPeerHosts.splice(at, 1);
+  c.lsdPeerHosts.push(host);
+  if (c.lsdPeerHosts.length > PEER_HOSTS_KEPT) c.lsdPeerHosts.shift();
 }
 
 export interface LsdMessage {
@@ -151,7 +164,7 @@ export class LocalDiscovery {
     this.opts = opts;
     this.interval = Math.max(100, opts.intervalMs ?? LSD_INTERVAL_MS);
     this.minGap = Math.min(MIN_GAP_MS, this.interval);
-    this.counters = opts.counters ?? { lsdSent: 0, lsdReceived: 0, lsdDropped: 0, lsdPeers: 0 };
+    this.counters = opts.counters ?? { lsdSent: 0, lsdReceived: 0, lsdDropped: 0, lsdPeers: 0, lsdPeerHosts: [] };
     this.cookie = opts.cookie ?? Math.floor(Math.random() * 0x1_0000_0000).toString(16).padStart(8, '0');
   }
 
@@ -218,6 +231,7 @@ export class LocalDiscovery {
       if (sender.n >= PEERS_PER_SENDER_MINUTE) return void c.lsdDropped++;
       if (t.lsdPeer({ host: from, port: m.port })) {
         c.lsdPeers++;
+        notePeerHost(c, from);
         sender.n++;
       }
       // Announce it back, so the newcomer need not wait for our next round (once a minute at most).
