@@ -1,5 +1,6 @@
 // Where a torrent finds peers and says it is there: its trackers (v1, and a hybrid's v2 hash too),
-// the DHT (or private discovery's lookup for a hidden torrent), local discovery; what its tracker
+// the DHT (or private discovery's lookup for a hidden torrent), local discovery; its web seeds and
+// mirrors (BEP 19: HTTP sources of its pieces, from the metainfo or added); what its tracker
 // clients read of it (AnnouncingTorrent) and the tiers a remote edits. Torrent (torrent.ts) extends it.
 
 import type { DiscoveryReport, TrackerStatus } from '../api.ts';
@@ -10,6 +11,7 @@ import { sharedTiers } from '../discovery/shared-tiers.ts';
 import { TorrentTrackerOptions } from '../discovery/torrent-tracker-options.ts';
 import type { TrackerStats } from '../discovery/tracker-client.ts';
 import { peerIdLike } from '../wire/peer-id.ts';
+import { webSeedsFor, type WebSeedHost } from '../swarm/webseed.ts';
 
 export abstract class TorrentDiscovery extends TorrentHashes {
   /** Announce tiers, as added or as a remote last set them (setTrackers). */
@@ -128,5 +130,25 @@ export abstract class TorrentDiscovery extends TorrentHashes {
     await this.stopTrackers();
     if (this.running && !this.closed) this.startTrackers();
     this.touch();
+  }
+
+  protected hasWebSeedsRunning(): boolean {
+    return this.webSeeds?.some((w) => w.running) ?? false;
+  }
+
+  protected startWebSeeds(): void {
+    const meta = this.metainfo;
+    if (!meta || !this.picker || this.picker.done || this.state === 'paused' || this.closed) return;
+    if (!this.webSeeds && (this.webSeedUrls?.length ?? 0) + meta.urlList.length > 0) {
+      const host: WebSeedHost = {
+        picker: () => this.picker,
+        active: () => !this.closed && this.state !== 'paused' && this.state !== 'error',
+        isBanned: (key) => this.ctx.isBanned(key), limit: () => this.throttle.down,
+        deliver: (_seed, index, begin, block) => this.acceptBlock(_seed.key, undefined, index, begin, block),
+        warn: (message) => this.emit('warning', message),
+      };
+      this.webSeeds = webSeedsFor([...meta.urlList, ...(this.webSeedUrls ?? [])], meta, host, this.ctx);
+    }
+    for (const w of this.webSeeds ?? []) w.start();
   }
 }

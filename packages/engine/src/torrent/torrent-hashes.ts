@@ -2,7 +2,8 @@
 // hashes we lack. A v2 piece that fails its merkle check is pinned to its bad 16 KiB blocks: the
 // piece's block hashes, proved against the piece layer entry we trust, show which blocks differ;
 // only those are fetched again and only the peers that sent them are banned (the proof leaves no
-// doubt). Without an answer the piece fails whole, as a v1 piece does.
+// doubt). Without an answer the piece fails whole, as a v1 piece does: each of its senders gets a
+// strike, and BAN_STRIKES of them (or one, when it sent the whole piece) ban it.
 
 import { toHex } from '../encoding/hex.ts';
 import { HASH_LENGTH, nodesAt, pieceLevel, treeHeight, verifyHashes } from '../hashing/merkle.ts';
@@ -19,6 +20,7 @@ import type { HashRequest } from '../wire/protocol.ts';
 const BLOCK_HASHES_MS = 30_000;
 /** Piece layer hashes asked for at once (libtorrent asks 512 at a time too). */
 const LAYER_RUN = 512;
+const BAN_STRIKES = 3;
 
 export abstract class TorrentHashes extends TorrentPieces {
   /** Made on the first hash request, dropped when the torrent goes idle. */
@@ -117,5 +119,29 @@ export abstract class TorrentHashes extends TorrentPieces {
     for (const key of culprits) this.banSource(key, `sent block(s) ${bad.join(', ')} of piece ${piece.index} that fail their merkle hash (BEP 52)`);
     picker.retryBlocks(piece, bad);
     for (const p of this.peersByKey.values()) this.fillRequests(p);
+  }
+
+  protected pieceFailed(index: number, contributors: Set<string>): void {
+    this.picker!.failed(index);
+    if (this.ctx.tally) this.ctx.tally.hashFailures++;
+    this.emit('hash-failed', index, [...contributors]);
+    for (const key of contributors) {
+      const peer = this.peersByKey.get(key);
+      const seed = peer ? undefined : this.webSeeds?.find((w) => w.key === key);
+      const strikes = contributors.size === 1 ? BAN_STRIKES : peer ? ++peer.strikes : seed ? ++seed.strikes : 0;
+      if (strikes >= BAN_STRIKES) this.banSource(key, `sent data for piece ${index} that failed its hash check`);
+    }
+    for (const p of this.peersByKey.values()) this.fillRequests(p);
+  }
+
+  /** Never again: a peer (by address and peer id) or a web seed that sent corrupt data. */
+  protected banSource(key: string, reason: string): void {
+    const peer = this.peersByKey.get(key);
+    const seed = peer ? undefined : this.webSeeds?.find((w) => w.key === key);
+    this.ctx.ban(key, peer?.remoteId);
+    this.candidates?.delete(key);
+    this.emit('peer-banned', { address: key, reason });
+    peer?.destroy('banned: sent corrupt data');
+    seed?.stop();
   }
 }

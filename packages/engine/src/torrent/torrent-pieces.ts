@@ -17,7 +17,7 @@ import { growQueue } from '../swarm/pipeline.ts';
 import type { ActivePiece } from '../swarm/picker.ts';
 import { TorrentThrottle } from '../swarm/rate-limiter.ts';
 import { PieceCache, UploadServer } from '../swarm/uploader.ts';
-import { webSeedsFor, type WebSeed, type WebSeedHost } from '../swarm/webseed.ts';
+import type { WebSeed } from '../swarm/webseed.ts';
 import type { SourceBytes } from '../api.ts';
 import { TorrentSwarm } from './torrent-swarm.ts';
 import { decodePex } from '../wire/extended.ts';
@@ -33,7 +33,6 @@ import { SUPER_SEED_OFF, SuperSeedSwitch } from '../swarm/super-seed.ts';
  *  final piece, which follows its HAVE) may still be on the way: their connection closes after this. */
 const BOTH_SEEDING_GRACE_MS = 2000;
 
-const BAN_STRIKES = 3;
 const MAX_WRITE_BACKLOG = 32 * 1024 * 1024;
 
 function addTo(map: Map<string, number> | undefined, key: string, n: number): Map<string, number> {
@@ -69,6 +68,8 @@ export abstract class TorrentPieces extends TorrentSwarm {
   protected abstract fail(message: string): void;
   /** A v2 piece failed its merkle check with these leaves: find and refetch its bad blocks (torrent-hashes.ts). */
   protected abstract repairBlocks(piece: ActivePiece, leaves: Uint8Array): Promise<void>;
+  /** A piece failed its hash check: fetched again, its senders given strikes (torrent-hashes.ts). */
+  protected abstract pieceFailed(index: number, contributors: Set<string>): void;
 
   // Made on first need: a seeded torrent nobody talks to holds none of these.
   protected get resumeSaver(): ResumeSaver {
@@ -312,26 +313,6 @@ export abstract class TorrentPieces extends TorrentSwarm {
     return out.sort((a, b) => b.downloaded - a.downloaded);
   }
 
-  protected hasWebSeedsRunning(): boolean {
-    return this.webSeeds?.some((w) => w.running) ?? false;
-  }
-
-  protected startWebSeeds(): void {
-    const meta = this.metainfo;
-    if (!meta || !this.picker || this.picker.done || this.state === 'paused' || this.closed) return;
-    if (!this.webSeeds && (this.webSeedUrls?.length ?? 0) + meta.urlList.length > 0) {
-      const host: WebSeedHost = {
-        picker: () => this.picker,
-        active: () => !this.closed && this.state !== 'paused' && this.state !== 'error',
-        isBanned: (key) => this.ctx.isBanned(key), limit: () => this.throttle.down,
-        deliver: (_seed, index, begin, block) => this.acceptBlock(_seed.key, undefined, index, begin, block),
-        warn: (message) => this.emit('warning', message),
-      };
-      this.webSeeds = webSeedsFor([...meta.urlList, ...(this.webSeedUrls ?? [])], meta, host, this.ctx);
-    }
-    for (const w of this.webSeeds ?? []) w.start();
-  }
-
   protected async completePiece(piece: ActivePiece, hashed?: Uint8Array): Promise<void> {
     const { index, contributors } = piece;
     const meta = this.metainfo!;
@@ -413,30 +394,6 @@ export abstract class TorrentPieces extends TorrentSwarm {
 
   protected refreshInterest(peer: Peer): void {
     if (this.picker?.done) peer.setInterested(false);
-  }
-
-  protected pieceFailed(index: number, contributors: Set<string>): void {
-    this.picker!.failed(index);
-    if (this.ctx.tally) this.ctx.tally.hashFailures++;
-    this.emit('hash-failed', index, [...contributors]);
-    for (const key of contributors) {
-      const peer = this.peersByKey.get(key);
-      const seed = peer ? undefined : this.webSeeds?.find((w) => w.key === key);
-      const strikes = contributors.size === 1 ? BAN_STRIKES : peer ? ++peer.strikes : seed ? ++seed.strikes : 0;
-      if (strikes >= BAN_STRIKES) this.banSource(key, `sent data for piece ${index} that failed its hash check`);
-    }
-    for (const p of this.peersByKey.values()) this.fillRequests(p);
-  }
-
-  /** Never again: a peer (by address and peer id) or a web seed that sent corrupt data. */
-  protected banSource(key: string, reason: string): void {
-    const peer = this.peersByKey.get(key);
-    const seed = peer ? undefined : this.webSeeds?.find((w) => w.key === key);
-    this.ctx.ban(key, peer?.remoteId);
-    this.candidates?.delete(key);
-    this.emit('peer-banned', { address: key, reason });
-    peer?.destroy('banned: sent corrupt data');
-    seed?.stop();
   }
 
   protected checkDone(): void {
