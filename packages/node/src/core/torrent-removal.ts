@@ -4,6 +4,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StateDB } from '../state/state-db.ts';
+import { keepsOwnTombstone } from '../state/torrent-writes.ts';
 import type { QueueManager } from '../queue/manager.ts';
 import type { NodeModel } from '../model/index.ts';
 import type { NodePrivateShares } from './node-private.ts';
@@ -63,7 +64,7 @@ async function removeNow(node: RemovalParts, infoHashes: readonly string[], dele
   // A cluster member's removal with the data leaves each other holder its copy's info dict (with its
   // tombstone): one that is down now deletes its files by it when back (dropTombstoned).
   const infos = new Map<string, Uint8Array>();
-  const ownTombstone = deleteData && !ownCopy && db.memberId !== ''; // its own, until its files are gone (removeTorrentRows)
+  const ownTombstone = !ownCopy && keepsOwnTombstone(deleteData, db.memberId); // dropped once its files are gone
   if (ownTombstone) {
     for (const ih of gone) {
       const rec = db.getTorrent(ih);
