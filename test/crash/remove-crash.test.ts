@@ -3,7 +3,8 @@
 // had "5 verified pieces before the kill; after it 0"). The node deleted the files first and the
 // library rows last. The instant is held here: the state DB is write-locked by the test (as a long
 // write of another process would), so the node's remove stops at its first write, and the node is
-// killed there. After the restart the torrent must be gone, or there with all of its data.
+// killed there. After the restart the torrent must be gone with its files, or there with all of its
+// data. remove-killed-midway.test (packages/cli) holds the instant just after the rows went.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -49,7 +50,9 @@ test('a node killed in the middle of a remove with data keeps the torrent with i
 
     await rig.start();
     const listed = (await rig.json<{ torrents: { infoHash: string }[] }>('/api/torrents')).torrents.some((t) => t.infoHash === p.ih);
-    if (!listed) return; // removed: its files may remain, no torrent claims them
+    // Removed: its files go too, by the start's end if the kill came before they did (the removal
+    // keeps the node's own tombstone until then; before, they stayed, claimed by nothing).
+    if (!listed) return assert.equal(existsSync(file), false, 'the removed torrent\'s file is gone after the restart');
     for (const end = Date.now() + 60_000; ['checking', 'metadata'].includes((d = await rig.json<Detail>(`/api/torrents/${p.ih}`)).state); await sleep(100)) assert.ok(Date.now() < end, d.state);
     assert.equal(d.verifiedPieces, d.pieceCount, `the torrent is still listed (${d.state}) with ${d.verifiedPieces} of ${d.pieceCount} pieces; its file ${existsSync(file) ? 'is there' : 'is gone'}`);
     assert.equal(createHash('sha256').update(readFileSync(file)).digest('hex'), p.files.get(''));

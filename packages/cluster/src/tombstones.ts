@@ -4,6 +4,7 @@
 import type { CascadeNode } from '@cascade/node';
 import { deleteOwnFiles, liveFiles, oneAtATime, otherOwners, renamedOnDisk } from '@cascade/node/cluster-host';
 import { parseInfoDict, parseTorrent, renamedMetainfo, type Metainfo } from '@cascade/engine';
+import { HolderStore } from './holder-store.ts';
 
 const lib = { parseTorrent, parseInfoDict, renamedMetainfo };
 
@@ -33,6 +34,16 @@ async function dropNow(node: Pick<CascadeNode, 'session' | 'db'>, infoHash: stri
   }
   await db.records.dropTombstone(infoHash);
   return removed;
+}
+
+/** A single node's start (serve; a member's holdings sweep theirs): the copies a removal with the
+ *  data left behind when the node was killed after the library's rows went and before the files
+ *  did (the removal keeps its own tombstone until then). Their files go now, then the tombstones.
+ *  Returns how many tombstones there were. */
+export async function dropOwnTombstones(node: Pick<CascadeNode, 'session' | 'db'>): Promise<number> {
+  const tombstones = await new HolderStore(node.db.store).tombstonesOf(node.db.memberId);
+  for (const t of tombstones) await dropTombstoned(node, t.infoHash, t.deleteData, t.savePath);
+  return tombstones.length;
 }
 
 /** The old copy's metainfo: from this member's resume record, else (a copy trimmed before its first

@@ -2,7 +2,7 @@
 // the library, the built-in tracker, the DHT, and the web UI + API — until SIGINT/SIGTERM. Verbs
 // keep working against it through the control endpoint.
 
-import { dhtPortOf, ownerResetOf, type NodeLog } from '@cascade/node';
+import { dhtPortOf, ownerResetOf, type CascadeNode, type NodeLog } from '@cascade/node';
 import { waitForStopSignal } from '../core/signals.ts';
 import { errorReport } from '../core/error-report.ts';
 import { servicesOf } from '../core/unreachable.ts';
@@ -89,6 +89,9 @@ export async function serveCommand(inv: Invocation, out: Output): Promise<number
     out.say(`BitTorrent on port ${bittorrentPort}${tracker ? `, tracker on port ${tracker.httpPort}` : ''}`);
 
     const loaded = await Promise.race([server.ready, stop.promise.then(() => undefined)]);
+    // A single node killed during a removal with the data: the files it had not yet deleted go now
+    // (a cluster member's holdings sweep its own). Not beside 'serving': the harnesses then check.
+    if (loaded !== undefined && !node.cluster) await dropLeftCopies(node, out);
     if (loaded !== undefined) {
       const database = node.db.store.dialect === 'postgres' ? node.db.path : null;
       const cluster = node.cluster ? { id: node.cluster.id, url: node.cluster.url, epoch: node.cluster.epoch } : null;
@@ -148,4 +151,16 @@ function utcMinute(ms: number): string {
 export function serveLog(out: Output): NodeLog {
   if (!out.json) return out;
   return { event: (name, fields) => out.event(name, fields), say: (text) => out.say(text), note: (message) => out.event('note', { message }) };
+}
+
+async function dropLeftCopies(node: CascadeNode, out: Output): Promise<void> {
+  try {
+    const { dropOwnTombstones } = await import('@cascade/cluster/tombstones');
+    const n = await dropOwnTombstones(node);
+    if (n === 0) return;
+    out.event('removal-finished', { torrents: n });
+    out.say(`Finished ${n} removal${n === 1 ? '' : 's'} with the data that a stop had cut short: the files are deleted`);
+  } catch (err) {
+    out.note(`finishing the removals a stop interrupted failed: ${(err as Error).message}`);
+  }
 }

@@ -4,7 +4,6 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StateDB } from '../state/state-db.ts';
-import { keepsOwnTombstone } from '../state/torrent-writes.ts';
 import type { QueueManager } from '../queue/manager.ts';
 import type { NodeModel } from '../model/index.ts';
 import type { NodePrivateShares } from './node-private.ts';
@@ -61,10 +60,10 @@ async function removeNow(node: RemovalParts, infoHashes: readonly string[], dele
   const gone = infoHashes.filter((ih) => outcome.get(ih) === undefined);
   // Their resume saves still on the way must not bring a record back after the removal.
   await db.resume.forget(gone);
-  // A cluster member's removal with the data leaves each other holder its copy's info dict (with its
-  // tombstone): one that is down now deletes its files by it when back (dropTombstoned).
+  // A removal with the data leaves each holder, this one too, its copy's info dict (with its
+  // tombstone): one that is down now, or killed before its files went, deletes them by it when back.
   const infos = new Map<string, Uint8Array>();
-  const ownTombstone = !ownCopy && keepsOwnTombstone(deleteData, db.memberId); // dropped once its files are gone
+  const ownTombstone = deleteData && !ownCopy; // dropped once its files are gone (removeTorrentRows)
   if (ownTombstone) {
     for (const ih of gone) {
       const rec = db.getTorrent(ih);

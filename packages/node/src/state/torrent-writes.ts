@@ -187,8 +187,6 @@ export const REMOVE_OWN_HOLDER = 'DELETE FROM torrent_holders WHERE info_hash = 
  *  tombstone already there stays as it is). */
 export const REMOVE_HOLDERS = `UPDATE torrent_holders SET state = ? WHERE info_hash = ? AND state NOT IN ('${REMOVED}', '${REMOVED_WITH_DATA}')`;
 
-/** A cluster member removing with the data keeps its own tombstone until its files are gone (killed in between, its sweep deletes them when back; they stayed for good: bench:crash --cluster run i). */
-export const keepsOwnTombstone = (deleteData: boolean, memberId: string): boolean => deleteData && memberId !== '';
 
 /** One torrent's rows go, in the caller's transaction (TorrentRecords.remove): the library's, this
  *  member's holder row; every other holder's becomes a tombstone (REMOVED_WITH_DATA: its copy goes
@@ -196,7 +194,10 @@ export const keepsOwnTombstone = (deleteData: boolean, memberId: string): boolea
 export async function removeTorrentRows(tx: Queryable, ih: string, memberId: string, deleteData: boolean, info: Uint8Array | undefined): Promise<number> {
   const known = (await tx.run(REMOVE_TORRENT[0]!, [ih])).changes;
   for (const sql of REMOVE_TORRENT.slice(1)) await tx.run(sql, [ih]);
-  if (!keepsOwnTombstone(deleteData, memberId)) await tx.run(REMOVE_OWN_HOLDER, [ih, memberId]);
+  // A removal with the data keeps the remover's own tombstone until its files are gone: killed in
+  // between, a cluster member's sweep (or a single node's start) deletes them when back. They
+  // stayed for good (bench:crash --cluster run i; a single node, @cascade/cluster/tombstones).
+  if (!deleteData) await tx.run(REMOVE_OWN_HOLDER, [ih, memberId]);
   // Each other holder's resume record stays with its tombstone: the info dict in it is how a
   // holder down at this moment knows its copy's files when it is back (dropTombstoned).
   await tx.run(REMOVE_RESUME_UNHELD, [ih]);

@@ -181,7 +181,7 @@ export async function clusterViewCases(t: TestContext, open: Open): Promise<void
     assert.equal(await library(), '/moved', 'a single node moves its one copy');
   });
 
-  await t.test("a member's removal with the data keeps its own tombstone (with the info dict) until its files are gone", async (t) => {
+  await t.test("a member's (and a single node's) removal with the data keeps its own tombstone (with the info dict) until its files are gone", async (t) => {
     const store = await open(t);
     const x = 'a6'.repeat(20);
     const info = new Uint8Array([100, 101]);
@@ -196,12 +196,17 @@ export async function clusterViewCases(t: TestContext, open: Open): Promise<void
     assert.deepEqual([...resume!.info], [...info]);
     assert.equal(await a.dropTombstone(x), true, 'dropped once the files are gone');
     assert.deepEqual(await rows(), []);
-    // Without the data, or on a single node, its own row goes with the library's.
+    // Without the data, its own row goes with the library's.
     await a.add({ infoHash: x, name: 'x', source: `magnet:?xt=urn:btih:${x}`, savePath: '/a', status: 'seeding' });
     await a.remove([x], false);
+    assert.deepEqual(await rows(), []);
+    // A single node ('') keeps its own as a member does: killed before its files went, its next
+    // start deletes them (serve, @cascade/cluster/tombstones; before, they stayed for good).
     const single = await TorrentRecords.load(store);
     await single.add({ infoHash: x, name: 'x', source: `magnet:?xt=urn:btih:${x}`, savePath: '/a', status: 'seeding' });
     await single.remove([x], true, new Map([[x, info]]));
+    assert.deepEqual(await rows(), [' removed+data']);
+    assert.equal(await single.dropTombstone(x), true);
     assert.deepEqual(await rows(), []);
   });
 

@@ -1,0 +1,78 @@
+// A single node killed during a removal with the data (issue 63): the removal takes the library's
+// rows in one transaction and deletes the files after it. Killed in between, the torrent was gone
+// and its files stayed for good, named by nothing. The removal now keeps the node's own tombstone
+// (its holder row, with the resume record that names the files) until the files are gone, and
+// `serve` finishes such removals at its start.
+//
+// The kill's instant is made exact: the node is stopped, and the removal's first half is run on its
+// database by the node's own code (records.remove, as removeNow runs it), which is the state a
+// SIGKILL right after that transaction leaves.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { StateDB } from '@cascade/node';
+import { startServe, until, type ServeNode } from './node-process.ts';
+import { tempDir } from './helpers.ts';
+
+async function share(node: ServeNode, name: string, data: Uint8Array): Promise<string> {
+  const form = new FormData();
+  form.append('file', new Blob([new Uint8Array(data)]), name);
+  const r = await node.api('/api/torrents', { method: 'POST', body: form });
+  const body = (await r.json()) as Record<string, any>;
+  assert.equal(r.status, 201, JSON.stringify(body));
+  return body.infoHash as string;
+}
+
+async function rows(node: ServeNode): Promise<{ infoHash: string; state: string }[]> {
+  const body = (await (await node.api('/api/torrents')).json()) as { torrents?: { infoHash: string; state: string }[] } | { infoHash: string; state: string }[];
+  return Array.isArray(body) ? body : body.torrents ?? [];
+}
+
+async function listed(node: ServeNode): Promise<string[]> {
+  return (await rows(node)).map((t) => t.infoHash);
+}
+
+test('a removal with the data killed after its rows went deletes the files at the next start, and nothing else', { timeout: 120_000 }, async (t) => {
+  const root = tempDir(t);
+  const dl = join(root, 'dl');
+  const args = { args: ['--download-dir', dl] };
+  let node = await startServe(t, args);
+  const [gone, kept] = [randomBytes(200_000), randomBytes(100_000)];
+  const goneIh = await share(node, 'gone.bin', gone);
+  const keptIh = await share(node, 'kept.bin', kept);
+  let seen: unknown;
+  await until('both to seed', async () => {
+    const now = (seen = await rows(node));
+    return now.length === 2 && now.every((r) => r.state === 'seeding') ? true : undefined;
+  }).catch((err: Error) => {
+    throw new Error(`${err.message}: ${JSON.stringify(seen)}`);
+  });
+  const stateDir = node.stateDir;
+  await node.stop();
+
+  // The removal's first half: the library's rows, in one transaction; then the kill.
+  const db = await StateDB.open(stateDir);
+  try {
+    await db.records.remove([goneIh], true, new Map());
+  } finally {
+    await db.close();
+  }
+  assert.ok(existsSync(join(dl, 'gone.bin')), 'the files are there after the rows went (the kill)');
+
+  node = await startServe(t, { ...args, stateDir });
+  assert.deepEqual(await listed(node), [keptIh], 'the removed torrent stays removed, the other stays');
+  assert.equal(existsSync(join(dl, 'gone.bin')), false, 'the removed torrent\'s file is deleted at the start');
+  assert.ok(readFileSync(join(dl, 'kept.bin')).equals(kept), 'the other torrent\'s file is untouched');
+  await node.stop();
+
+  // Nothing of it is left in the database either: no tombstone, no resume record.
+  const after = await StateDB.open(stateDir);
+  try {
+    const left = await after.store.all<{ n: number }>('SELECT (SELECT COUNT(*) FROM torrent_holders WHERE info_hash = ?) + (SELECT COUNT(*) FROM resume WHERE info_hash = ?) AS n', [goneIh, goneIh]);
+    assert.equal(left[0]!.n, 0, 'no holder row or resume record of the removed torrent');
+  } finally {
+    await after.close();
+  }
+});
