@@ -21,9 +21,9 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ClusterMembership, HolderStore, Placement, type MemberStats } from '../../packages/cluster/index.ts';
-import { PostgresStore } from '../../packages/node/src/state/postgres-store.ts';
-import { migratePostgres } from '../../packages/node/src/state/schema.ts';
-import type { Queryable, SqlValue, Store } from '../../packages/node/src/state/store.ts';
+import { PostgresStore } from '@cascade/node-state/postgres-store';
+import { migratePostgres } from '@cascade/node-state';
+import type { Queryable, SqlValue, Store } from '@cascade/node-state/store';
 import { startPostgres } from '../../packages/node/test/postgres-server.ts';
 import { Cleanups } from './infra.ts';
 

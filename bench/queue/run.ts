@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { StateDB } from '../../packages/node/src/state/state-db.ts';
+import { StateDB } from '@cascade/node-state';
 import { silentLog } from '../../packages/node/src/core/node.ts';
 import { QueueManager, type QueueSettings } from '../../packages/node/src/queue/manager.ts';
 import { FakeTorrent, fakeSession } from '../../packages/node/test/helpers.ts';

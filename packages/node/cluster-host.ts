@@ -5,12 +5,12 @@
 // removals of one torrent take) and a save path's check,
 // and the seam it plugs into (node-cluster.ts, startNode's ClusterPlugin). As light as ./verbs:
 // `cascade cluster --database URL` reads the members with no node running.
-export type { Dialect, Store } from './src/state/store.ts';
-export type { PostgresStore } from './src/state/postgres-store.ts';
-export type { SharedWrite } from './src/state/shared-writes.ts';
-export { instanceId, nowSql } from './src/state/database-lease.ts';
-export { REMOVED, REMOVED_WITH_DATA } from './src/state/torrent-writes.ts';
-export { FAILED, holderStates, type HolderState } from './src/state/member-rows.ts';
+export type { Dialect, Store } from '@cascade/node-state/store';
+export type { PostgresStore } from '@cascade/node-state/postgres-store';
+export type { SharedWrite } from '@cascade/node-state';
+export { instanceId, nowSql } from '@cascade/node-state';
+export { REMOVED, REMOVED_WITH_DATA } from '@cascade/node-state';
+export { FAILED, holderStates, type HolderState } from '@cascade/node-state';
 export { readStoredSettings } from './src/model/settings.ts';
 export { saveDir } from './src/model/validate.ts';
 export { loadStored } from './src/core/library.ts';

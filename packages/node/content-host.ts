@@ -5,7 +5,7 @@
 // light as ./verbs: `cascade search` with no node running loads it.
 export { nodeIdentity } from './src/core/node-identity.ts';
 export { IdlePacer, sessionBytesMoved } from './src/core/idle-pacer.ts';
-export type { Store } from './src/state/store.ts';
-export type { StateDB } from './src/state/state-db.ts';
+export type { Store } from '@cascade/node-state/store';
+export type { StateDB } from '@cascade/node-state';
 export type { TorrentExtras } from './src/listing/torrent-view.ts';
 export type { CidsView, ContentIdMode, ContentIds, ContentIdsHost, FoundContent, LoadContentIds, OnPublished } from './src/core/content-ids.ts';

@@ -6,7 +6,7 @@
 
 export type { InfoHashResolver, NodeCore, TorrentEvents } from './src/core/node-parts.ts';
 export { diskSpace } from './src/files/disk-space.ts';
-export { tokenEquals } from './src/auth/api-token.ts';
+export { tokenEquals } from '@cascade/node-state';
 export { SESSION_TTL_MS, MAX_SESSIONS } from './src/auth/member-store.ts';
 export { announceNow } from './src/core/announce-now.ts';
 export type { Metainfo, TorrentHandle, TorrentSource } from './src/core/engine.ts';

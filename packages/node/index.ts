@@ -4,9 +4,9 @@
 // verbs use it directly, and @cascade/http serves it. How it is reached and finds peers is
 // @cascade/node-network, handed to startNode as its `network` (./network-host: the seam).
 
-export { stateOpenOptions, resolveMemberId } from './src/state/member-id.ts';
-export { StateDB, StateError, SCHEMA_VERSION, DB_FILE, PEER_ID_PREFIX, countBits, peerScore, MEMBER_TABLES, renameMember } from './src/state/state-db.ts';
-export type { TorrentStatus, TorrentRecord, NewTorrent, PeerRecord, PeerDelta, Identity } from './src/state/state-db.ts';
+export { stateOpenOptions, resolveMemberId } from './src/core/member-id.ts';
+export { StateDB, StateError, SCHEMA_VERSION, DB_FILE, PEER_ID_PREFIX, countBits, peerScore, MEMBER_TABLES, renameMember } from '@cascade/node-state';
+export type { TorrentStatus, TorrentRecord, NewTorrent, PeerRecord, PeerDelta, Identity } from '@cascade/node-state';
 export { PeerLedger } from './src/peers/peer-ledger.ts';
 export { rememberPeers, storedPeers, MAX_MANUAL_PEERS } from './src/peers/manual-peers.ts';
 export { storedMetainfo, filesOf, otherOwners, refuseOwnedFiles, deleteOwnFiles } from './src/files/own-files.ts';
@@ -20,7 +20,7 @@ export { IdlePacer, sessionBytesMoved } from './src/core/idle-pacer.ts';
 export type { SearchRow } from '@cascade/content';
 export { AuthStore, memberId, MEMBER_ROLES, ROLE_RANK } from './src/auth/member-store.ts';
 export type { Member, Role } from './src/auth/member-store.ts';
-export { loadOrCreateApiToken, apiTokenPath, ApiToken, rotateApiToken, sharedApiToken } from './src/auth/api-token.ts';
+export { loadOrCreateApiToken, apiTokenPath, ApiToken, rotateApiToken, sharedApiToken } from '@cascade/node-state';
 export { claimCodePath, readClaimCode, ensureClaimCode, newClaimCode, claimCodeMatches, removeClaimCode, resetClaimCode, ownerResetOf, type OwnerReset } from './src/auth/claim-code.ts';
 export { CascadeNode, statusOf, dhtPortOf, silentLog } from './src/core/node.ts';
 export { startNode, sessionOptions } from './src/core/node-start.ts';
@@ -45,7 +45,7 @@ export { NodeModel, SETTINGS_KEYS, loadModelState, type ModelState } from './src
 export { parseIceServerUrl, type IceServer } from './src/model/ice-servers.ts';
 export type { SessionHandle } from './src/core/engine.ts';
 export { resolveInfoHash, base32ToHex } from './src/core/infohash.ts';
-export { NodeError, InvalidInput, errorMessage, type NodeErrorKind } from './src/core/errors.ts';
+export { NodeError, InvalidInput, errorMessage, type NodeErrorKind } from '@cascade/node-state/errors';
 export { loadEngine, type EngineLib } from './src/core/engine.ts';
 // A cluster (issue 42) is @cascade/cluster, above the node: a member is started with its plugin
 // (startNode's `cluster`); the node keeps it as node.cluster and answers GET /api/cluster and a

@@ -7,7 +7,7 @@ export { havePiece } from './src/listing/torrent-view.ts';
 export { FileRangeStream } from '@cascade/engine/file-range-stream';
 export { DeferredStorage } from './src/core/deferred-storage.ts';
 export { PRIVATE_INFO_KEY, hasPrivateInfo } from './src/core/node-private.ts';
-export type { Store } from './src/state/store.ts';
+export type { Store } from '@cascade/node-state/store';
 export type { NodeLog, TorrentEvents } from './src/core/node-parts.ts';
 export type {
   KeyOrigin, LoadPrivateShares, NodeSecrets, PrivateShares, PrivateSharesHost, PrivateView, ShareKeyStore, ShareReader,

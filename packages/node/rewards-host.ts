@@ -4,10 +4,10 @@
 // torrent's magnet, and the small interfaces of the parts it is handed (node-parts.ts). As light
 // as ./verbs: `cascade register`, `verify` and `rewards` load it with no node running.
 export { nodeIdentity } from './src/core/node-identity.ts';
-export { StateError } from './src/state/schema.ts';
+export { StateError } from '@cascade/node-state';
 export { pieceBytes, type IdentifiedPeer } from './src/peers/identified-peers.ts';
 export { magnetOf } from './src/listing/torrent-view.ts';
 export type { NodeCore, InfoHashResolver, TorrentEvents, NodeLog } from './src/core/node-parts.ts';
-export type { Store } from './src/state/store.ts';
+export type { Store } from '@cascade/node-state/store';
 export type { RpcHandlers, RpcParams } from './src/core/control.ts';
 export type { Metainfo, TorrentHandle } from './src/core/engine.ts';

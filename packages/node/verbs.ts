@@ -6,10 +6,10 @@
 // `./rewards-host` (@cascade/rewards' chain verbs), `./content-host` (@cascade/content-node's offline `search`);
 // a share's key and real names offline are @cascade/private-node/offline's.
 export * from './basics.ts';
-export { StateDB, DB_FILE } from './src/state/state-db.ts';
-export { copyStateToPostgres, type CopyReport } from './src/state/copy-state.ts';
-export { MEMBER_TABLES, renameMember, torrentHolders, type TorrentHolder } from './src/state/member-rows.ts';
-export { stateOpenOptions } from './src/state/member-id.ts';
+export { StateDB, DB_FILE } from '@cascade/node-state';
+export { copyStateToPostgres, type CopyReport } from './src/core/copy-state.ts';
+export { MEMBER_TABLES, renameMember, torrentHolders, type TorrentHolder } from '@cascade/node-state';
+export { stateOpenOptions } from './src/core/member-id.ts';
 export { rememberPeers } from './src/peers/manual-peers.ts';
 export { storedFiles, storedMetainfo, otherOwners, refuseOwnedFiles, deleteOwnFiles } from './src/files/own-files.ts';
 export { offlineEntry } from './src/listing/listing.ts';
@@ -20,5 +20,5 @@ export { loadEngine, type EngineLib, type SessionHandle } from './src/core/engin
 export { ControlClient, connectControl, type RpcParams } from './src/core/control.ts';
 export { resolveInfoHash } from './src/core/infohash.ts';
 export { AuthStore, memberId, MEMBER_ROLES, type Member, type Role } from './src/auth/member-store.ts';
-export { loadOrCreateApiToken, rotateApiToken, sharedApiToken } from './src/auth/api-token.ts';
+export { loadOrCreateApiToken, rotateApiToken, sharedApiToken } from '@cascade/node-state';
 export { ensureClaimCode, newClaimCode, resetClaimCode } from './src/auth/claim-code.ts';

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { startNode } from '../src/core/node-start.ts';
 import { silentLog, type CascadeNode } from '../src/core/node.ts';
-import { NodeError } from '../src/core/errors.ts';
+import { NodeError } from '@cascade/node-state/errors';
 import { startPostgres } from './postgres-server.ts';
 import { tempDir } from './helpers.ts';
 

@@ -3,7 +3,7 @@
 // clock_timestamp() was read afresh at each use: a full run once saw a 6,000 ms lease stored as 5,999.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { nowSql } from '../src/state/database-lease.ts';
+import { nowSql } from '@cascade/node-state';
 import { postgres, sqlite, type Open } from './store-engines.ts';
 
 async function sameClockInOneStatement(t: TestContext, open: Open): Promise<void> {

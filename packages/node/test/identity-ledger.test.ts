@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { StateDB, DB_FILE, SCHEMA_VERSION } from '../src/state/state-db.ts';
+import { StateDB, DB_FILE, SCHEMA_VERSION } from '@cascade/node-state';
 import { IdentityLedger, isClean, reputationOf } from '../src/peers/identity-ledger.ts';
 import { tempDir } from './helpers.ts';
 

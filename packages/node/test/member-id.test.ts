@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateDB, startPostgres } from './state-engines.ts';
-import { stateOpenOptions } from '../src/state/member-id.ts';
-import { DatabaseLease, instanceId } from '../src/state/database-lease.ts';
+import { stateOpenOptions } from '../src/core/member-id.ts';
+import { DatabaseLease, instanceId } from '@cascade/node-state';
 import { nodeIdentity } from '../src/core/node-identity.ts';
 import { tempDir } from './helpers.ts';
 

@@ -7,7 +7,7 @@ import { moveInOrder, reassignPositions } from '../src/queue/order.ts';
 import { inAltSpeedWindow, parseClockTime } from '../src/queue/schedule.ts';
 import { effectiveLimit, goalReached } from '../src/queue/goals.ts';
 import { QueueManager, MAX_STARTING, type QueueSettings } from '../src/queue/manager.ts';
-import { StateDB } from '../src/state/state-db.ts';
+import { StateDB } from '@cascade/node-state';
 import { silentLog } from '../src/core/node.ts';
 import { tempDir, FakeTorrent, fakeSession } from './helpers.ts';
 import { defaultSettings } from '../src/model/settings.ts';

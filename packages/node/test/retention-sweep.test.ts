@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RETENTION, sweepRetention } from '../src/state/retention.ts';
-import { StateDB } from '../src/state/state-db.ts';
+import { RETENTION, sweepRetention, StateDB } from '@cascade/node-state';
 import { PeerLedger } from '../src/peers/peer-ledger.ts';
 
 const DAY = 86_400_000;

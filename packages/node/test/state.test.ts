@@ -4,7 +4,7 @@ import { writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { sign, verify } from 'node:crypto';
 import { DatabaseSync } from 'node:sqlite';
-import { StateDB, StateError, SCHEMA_VERSION, DB_FILE, PEER_ID_PREFIX, countBits } from '../src/state/state-db.ts';
+import { StateDB, StateError, SCHEMA_VERSION, DB_FILE, PEER_ID_PREFIX, countBits } from '@cascade/node-state';
 import { PeerLedger } from '../src/peers/peer-ledger.ts';
 import { tempDir, FakeTorrent, HASH_A, HASH_B } from './helpers.ts';
 

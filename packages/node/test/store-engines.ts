@@ -5,11 +5,9 @@ import type { TestContext } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DB_FILE } from '../src/state/state-db.ts';
-import { SqliteStore } from '../src/state/sqlite-store.ts';
-import { PostgresStore } from '../src/state/postgres-store.ts';
-import { migratePostgres } from '../src/state/schema.ts';
-import type { Store } from '../src/state/store.ts';
+import { DB_FILE, SqliteStore, migratePostgres } from '@cascade/node-state';
+import type { Store } from '@cascade/node-state/store';
+import { PostgresStore } from '@cascade/node-state/postgres-store';
 import { startPostgres } from './postgres-server.ts';
 
 /** A fresh, migrated, empty store, closed when the case ends. */

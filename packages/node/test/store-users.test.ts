@@ -1,5 +1,5 @@
 // Issue 41, item 3: every read and write of the node's state goes through the Store
-// (src/state/store.ts), which PostgreSQL can stand behind, and the chat relay's through its own
+// (packages/node-state/src/store.ts), which PostgreSQL can stand behind, and the chat relay's through its own
 // store (chat/src/relay/chat-store.ts). SQL on a SQLite connection directly (a prepare() on it,
 // a synchronous transaction, node:sqlite) is allowed only in the store classes (HOME): a new file
 // doing it fails here (write it on the Store). NOT_YET, the files still to move, is empty; StateDB
@@ -13,8 +13,8 @@ const ROOT = join(import.meta.dirname, '..', '..', '..');
 
 /** Where raw SQL on the SQLite connection belongs: the connection's own classes and the schema. */
 const HOME = new Set([
-  'packages/node/src/state/sqlite-store.ts',
-  'packages/node/src/state/schema.ts',
+  'packages/node-state/src/sqlite-store.ts',
+  'packages/node-state/src/schema.ts',
   // The one-time copy of the receipts' old SQLite file into the state (schema 16).
   'packages/rewards/src/old-receipts.ts',
   // The chat relay's store on its own SQLite file (the relay sees only chat/src/relay/chat-store.ts).

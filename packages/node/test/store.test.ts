@@ -3,8 +3,8 @@
 // them takes, or a transaction that lets other statements in, fails here.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { PostgresStore, numberParameters } from '../src/state/postgres-store.ts';
-import { SCHEMA_VERSION, migratePostgres, postgresDdl } from '../src/state/schema.ts';
+import { PostgresStore, numberParameters } from '@cascade/node-state/postgres-store';
+import { SCHEMA_VERSION, migratePostgres, postgresDdl, StateDB } from '@cascade/node-state';
 import { MAX_MANUAL_PEERS, rememberPeers, storedPeers } from '../src/peers/manual-peers.ts';
 import { postgres, sqlite, type Open, type StoreCases } from './store-engines.ts';
 import { nodeKeyCases } from './store-cases/node-key.ts';
@@ -22,7 +22,6 @@ import { apiTokenCases } from './store-cases/api-token.ts';
 import { leaseCases } from './store-cases/lease.ts';
 import { memberCases } from './store-cases/members.ts';
 import { clusterViewCases } from './store-cases/cluster-views.ts';
-import { StateDB } from '../src/state/state-db.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

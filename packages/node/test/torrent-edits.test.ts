@@ -7,12 +7,12 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Session, createTorrent } from '@cascade/engine';
-import { StateDB } from '../src/state/state-db.ts';
+import { StateDB } from '@cascade/node-state';
+import { NodeError } from '@cascade/node-state/errors';
 import {
   addTrackers, checkPeerAddress, editTracker, pieceOrder, pieceStates, removeTrackers, renamePath, renameTorrentFolder, setDisplayName,
   setPieceOrder, setTrackerTiers, trackerTiers,
 } from '../src/files/torrent-edits.ts';
-import { NodeError } from '../src/core/errors.ts';
 import { tempDir } from './helpers.ts';
 
 async function setup(t: { after: (fn: () => unknown) => void }) {

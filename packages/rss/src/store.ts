@@ -1,4 +1,4 @@
-// RSS rows in the node's state (tables made by the node's migrations, packages/node/src/state/
+// RSS rows in the node's state (tables made by the node's migrations, packages/node-state/src/
 // migrations.ts: the schema is one list for every table of the state): feeds, items, rules, matches
 // and the RSS settings, through the node's Store (SQLite or PostgreSQL). Plain data access;
 // service.ts decides what to do with them.

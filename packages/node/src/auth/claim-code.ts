@@ -8,7 +8,7 @@ import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
 import { makeDirsSync } from '@cascade/engine/make-dirs';
-import { tokenEquals } from './api-token.ts';
+import { tokenEquals } from '@cascade/node-state';
 
 export const CLAIM_CODE_FILE = 'claim-code';
 /** Beside the code after `users reset-owner`: so a restarted node can say why it has no owner

@@ -5,7 +5,7 @@
 // only their SHA-256, so a copy of the DB opens no session.
 import { createHash, randomBytes } from 'node:crypto';
 import { isAddress, isDid } from '@cascade/identity/syntax';
-import type { Queryable, Store } from '../state/store.ts';
+import type { Queryable, Store } from '@cascade/node-state/store';
 import type { Member, Role } from '@cascade/shapes';
 
 /**

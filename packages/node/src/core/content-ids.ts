@@ -9,7 +9,7 @@
 import type { PublishResult, SearchRow, TorrentStatement } from '@cascade/content';
 import type { TorrentHandle } from './engine.ts';
 import type { NodeCore, NodeLog, TorrentEvents } from './node-parts.ts';
-import { NodeError } from './errors.ts';
+import { NodeError } from '@cascade/node-state/errors';
 
 /** When the node computes content ids: 'background' as torrents complete (at idle time), or
  *  'on-demand' only (contentFile: a one-shot download that will not serve the file). */

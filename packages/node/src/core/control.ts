@@ -7,8 +7,8 @@ import type { Server, IncomingMessage, ServerResponse } from 'node:http';
 import { nodeHttp } from '@cascade/engine/lazy-builtins';
 import { readFileSync, writeFileSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { ApiToken, tokenEquals } from '../auth/api-token.ts';
-import { NodeError, errorMessage, isNodeErrorKind, type NodeErrorKind } from './errors.ts';
+import { ApiToken, tokenEquals } from '@cascade/node-state';
+import { NodeError, errorMessage, isNodeErrorKind, type NodeErrorKind } from '@cascade/node-state/errors';
 
 export const CONTROL_FILE = 'control.json';
 /** Torrent files travel base64-encoded in `add`; allow big ones, refuse absurd bodies. */
@@ -123,7 +123,7 @@ export class ControlServer {
   private constructor(stateDir: string, handlers: RpcHandlers) {
     this.stateDir = stateDir;
     this.#handlers = handlers;
-    // The node's API token (auth/api-token.ts): one credential for the CLI, scripts and the HTTP API.
+    // The node's API token (node-state/src/api-token.ts): one credential for the CLI, scripts and the HTTP API.
     this.apiToken = new ApiToken(stateDir);
     this.apiToken.onRotate(() => {
       if (this.#registered) writeControlInfo(this.stateDir, this.info);

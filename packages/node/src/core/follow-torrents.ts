@@ -1,12 +1,12 @@
 // What the node itself does on its torrents' events: the state DB's view of each torrent, the
 // queue's slots, the peer ledger and the identified peers' evidence.
 
-import type { StateDB } from '../state/state-db.ts';
+import type { StateDB } from '@cascade/node-state';
+import { errorMessage } from '@cascade/node-state/errors';
 import type { PeerLedger } from '../peers/peer-ledger.ts';
 import type { IdentifiedPeers } from '../peers/identified-peers.ts';
 import type { QueueManager } from '../queue/manager.ts';
 import { loadEngine, type TransferEvent } from './engine.ts';
-import { errorMessage } from './errors.ts';
 import type { NodeLog } from './node-log.ts';
 import type { TorrentTap } from './node-parts.ts';
 

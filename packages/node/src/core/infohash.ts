@@ -1,7 +1,7 @@
 // Infohash arguments. Verbs accept a full 40-hex infohash or any unique prefix of one (like git
 // commit ids), because nobody types 40 hex digits by hand.
 
-import { InvalidInput, NodeError } from './errors.ts';
+import { InvalidInput, NodeError } from '@cascade/node-state/errors';
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 

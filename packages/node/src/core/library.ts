@@ -3,8 +3,8 @@
 
 import type { NodeLog } from './node-log.ts';
 import type { NodeCore } from './node-parts.ts';
-import { errorMessage } from './errors.ts';
-import type { TorrentRecord } from '../state/state-db.ts';
+import type { TorrentRecord } from '@cascade/node-state';
+import { errorMessage } from '@cascade/node-state/errors';
 import { loadEngine, type AddTorrentOptions, type TorrentHandle, type TorrentSource } from './engine.ts';
 import { storedPeers } from '../peers/manual-peers.ts';
 import { oneAtATime } from './torrent-locks.ts';

@@ -2,7 +2,7 @@
 // verbs): the same operations as the HTTP routes, with the same checks and messages. Errors keep
 // their exit codes: a bad value is a InvalidInput (exit 2), an unknown torrent or category exit 1.
 
-import { InvalidInput } from './errors.ts';
+import { InvalidInput } from '@cascade/node-state/errors';
 import type { RpcHandlers, RpcParams } from './control.ts';
 import type { InfoHashResolver } from './node-parts.ts';
 import type { NodeModel } from '../model/index.ts';

@@ -2,7 +2,7 @@
 // JSON; CliErrors keep their exit code across the wire so `cascade pause nope` exits like offline.
 
 import { resolve as resolvePath } from 'node:path';
-import { NodeError, InvalidInput, errorMessage } from './errors.ts';
+import { NodeError, InvalidInput, errorMessage } from '@cascade/node-state/errors';
 import type { ListEntry } from '../listing/listing.ts';
 import { summaryCache } from '../listing/summary-cache.ts';
 import type { RpcHandlers, RpcParams } from './control.ts';

@@ -9,8 +9,7 @@
 import type { ClusterView, TorrentHolder } from '@cascade/shapes';
 import type { SessionHandle, TorrentHandle } from './engine.ts';
 import { nodeIdentity } from './node-identity.ts';
-import type { StateDB } from '../state/state-db.ts';
-import { holderStates } from '../state/member-rows.ts';
+import { holderStates, type StateDB } from '@cascade/node-state';
 import { memberStats, type MemberStats } from './member-stats.ts';
 
 export type MemberState = 'member' | 'fenced' | 'left';

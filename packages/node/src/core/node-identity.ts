@@ -3,9 +3,8 @@
 import { createECDH, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { identityFromSigningSecret, useEd25519Signer, useEd25519Verifier, useSecp256k1Recoverer, useSecp256k1Signer, type Identity, type PublicKeys } from '@cascade/identity';
 import { nativeSecp256k1Recover, nativeSecp256k1Sign } from '@cascade/identity/native-secp256k1';
-import type { StateDB } from '../state/state-db.ts';
-import type { Store } from '../state/store.ts';
-import { storeNodeKey } from '../state/node-key.ts';
+import { storeNodeKey, type StateDB } from '@cascade/node-state';
+import type { Store } from '@cascade/node-state/store';
 
 /** Derived once per open state DB: the derivations (Ed25519, X25519, secp256k1) cost tens of ms,
  *  and several parts of a node ask at start-up. */

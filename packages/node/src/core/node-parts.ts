@@ -3,7 +3,7 @@
 // parts it uses, so it does not import node.ts, and no import circle runs through the node.
 // This file imports only leaves (the engine's types, the state DB, the log).
 
-import type { StateDB } from '../state/state-db.ts';
+import type { StateDB } from '@cascade/node-state';
 import type { SessionHandle, TorrentHandle, TorrentSource } from './engine.ts';
 
 export type { NodeLog } from './node-log.ts';

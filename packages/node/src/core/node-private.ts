@@ -11,8 +11,8 @@ import type { ChunkCipher, ShareManifest } from '@cascade/private-shares';
 import { decode, isDict } from '@cascade/engine/bencode';
 import type { Metainfo, SessionHandle, SessionOptions, Storage, TorrentHandle } from './engine.ts';
 import type { NodeLog, TorrentEvents } from './node-parts.ts';
-import type { StateDB } from '../state/state-db.ts';
-import { NodeError, errorMessage } from './errors.ts';
+import type { StateDB } from '@cascade/node-state';
+import { NodeError, errorMessage } from '@cascade/node-state/errors';
 import { DeferredStorage } from './deferred-storage.ts';
 
 /** The info dictionary's entry that makes a torrent a private share (docs/private-shares.md;

@@ -1,13 +1,12 @@
 // Starting a node: the state DB, the engine session with the node's extensions, the control
 // endpoint, the node's ICE servers and the network plug-in it is handed. Apart from node.ts so that
 // the node's class stays one file's read.
-import { StateDB } from '../state/state-db.ts';
-import { stateOpenOptions } from '../state/member-id.ts';
-import { holdAsSingleNode, type DatabaseLease } from '../state/database-lease.ts';
+import { StateDB, holdAsSingleNode, type DatabaseLease } from '@cascade/node-state';
+import { NodeError, errorMessage } from '@cascade/node-state/errors';
+import { stateOpenOptions } from './member-id.ts';
 import { torrentUrlGuard } from '@cascade/sources/guarded';
 import { connectControl } from './control.ts';
 import { loadEngine, type SessionHandle, type SessionOptions } from './engine.ts';
-import { NodeError, errorMessage } from './errors.ts';
 import { IdentifiedPeers } from '../peers/identified-peers.ts';
 import { nodeIdentity, useNativeSignatures } from './node-identity.ts';
 import { CascadeNode, dhtPortOf, type NodeLog, type NodeOptions, type NodePlugins } from './node.ts';

@@ -3,7 +3,8 @@
 
 import type { IceServer } from '../model/ice-servers.ts';
 import type { NodeNetworkProbe, NodePortMapping, NodePrivateDiscovery } from './node-network.ts';
-import { StateDB, type TorrentStatus } from '../state/state-db.ts';
+import { StateDB, type TorrentStatus } from '@cascade/node-state';
+import { NodeError, InvalidInput, errorMessage } from '@cascade/node-state/errors';
 import { PeerLedger } from '../peers/peer-ledger.ts';
 import { ControlServer } from './control.ts';
 import { createNodeApi } from './node-api.ts';
@@ -12,7 +13,6 @@ import { TorrentFeed } from './torrent-feed.ts';
 import { followTorrents } from './follow-torrents.ts';
 import { refuseFilesOfStored, removeTorrents } from './torrent-removal.ts';
 import { restorePieceOrder } from '../files/torrent-edits.ts';
-import { NodeError, InvalidInput, errorMessage } from './errors.ts';
 import { resolveInfoHash } from './infohash.ts';
 import { IdentifiedPeers } from '../peers/identified-peers.ts';
 import { nodeIdentity } from './node-identity.ts';

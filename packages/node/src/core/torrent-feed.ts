@@ -3,7 +3,7 @@
 // closures and arrays on each of 10,000.
 
 import type { SessionHandle, TorrentHandle } from './engine.ts';
-import { errorMessage } from './errors.ts';
+import { errorMessage } from '@cascade/node-state/errors';
 import type { NodeLog } from './node-log.ts';
 import type { TorrentTap } from './node-parts.ts';
 

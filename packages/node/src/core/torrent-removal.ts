@@ -3,7 +3,7 @@
 
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { StateDB } from '../state/state-db.ts';
+import type { StateDB } from '@cascade/node-state';
 import type { QueueManager } from '../queue/manager.ts';
 import type { NodeModel } from '../model/index.ts';
 import type { NodePrivateShares } from './node-private.ts';

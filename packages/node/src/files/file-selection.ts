@@ -2,7 +2,7 @@
 
 import type { NodeCore } from '../core/node-parts.ts';
 import type { TorrentHandle } from '../core/engine.ts';
-import { conflict, invalid } from '../core/errors.ts';
+import { conflict, invalid } from '@cascade/node-state/errors';
 import { followSelection } from './torrent-edits.ts';
 
 /** Selects `selected` (metainfo file indexes; null = all) and stores it; returns the sorted selection. */

@@ -7,9 +7,9 @@
 
 import { lstat, rm, rmdir } from 'node:fs/promises';
 import { dirname, relative, resolve, sep } from 'node:path';
-import type { StateDB, TorrentRecord } from '../state/state-db.ts';
+import type { StateDB, TorrentRecord } from '@cascade/node-state';
+import { NodeError } from '@cascade/node-state/errors';
 import type { EngineLib, Metainfo } from '../core/engine.ts';
-import { NodeError } from '../core/errors.ts';
 
 export type MetaLib = Pick<EngineLib, 'parseTorrent' | 'parseInfoDict' | 'renamedMetainfo'>;
 

@@ -6,7 +6,7 @@
 
 import type { NodeCore } from '../core/node-parts.ts';
 import type { TorrentHandle } from '../core/engine.ts';
-import { NodeError, conflict, errorMessage, invalid } from '../core/errors.ts';
+import { NodeError, conflict, errorMessage, invalid } from '@cascade/node-state/errors';
 import { beginRename, endMove } from '@cascade/engine/move-journal';
 
 type EditNode = Pick<NodeCore, 'db'>;

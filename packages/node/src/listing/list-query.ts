@@ -2,7 +2,7 @@
 // and the control RPC `list` with the same params. Ties always break by infohash, so a sorted list
 // is stable from one refresh to the next.
 
-import { InvalidInput } from '../core/errors.ts';
+import { InvalidInput } from '@cascade/node-state/errors';
 import { seedingTimeAt, type ListEntry } from './listing.ts';
 import { TextOrder } from './text-order.ts';
 

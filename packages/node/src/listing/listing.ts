@@ -3,7 +3,7 @@
 // status + resume bitfield).
 // Filtering and sorting of those rows (GET /api/torrents?…) is in list-query.ts.
 
-import type { StateDB, TorrentRecord } from '../state/state-db.ts';
+import type { StateDB, TorrentRecord } from '@cascade/node-state';
 import type { TorrentHandle, TorrentStats } from '../core/engine.ts';
 import type { NodeCore } from '../core/node-parts.ts';
 import type { PrivateView } from '../core/node-private.ts';

@@ -17,7 +17,7 @@
 // A rebuilt row that equals the old one keeps the old object and generation, so a revision bump that
 // changed nothing visible sends nothing. changesSince() hands the live feed what changed.
 
-import type { StateDB } from '../state/state-db.ts';
+import type { StateDB } from '@cascade/node-state';
 import type { TorrentChangeFeed, TorrentHandle } from '../core/engine.ts';
 import { complete, liveRow, offlineEntry, positionsOf, type ListEntry, type ListingNode } from './listing.ts';
 import { pageOf, primeNameOrder, queryEntries, type ListQuery } from './list-query.ts';

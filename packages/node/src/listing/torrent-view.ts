@@ -6,7 +6,7 @@
 import { toMagnet } from '@cascade/engine/magnet';
 import { Bitfield, fileProgress } from '@cascade/engine';
 import { liveRow, offlineEntry, type ListingNode } from './listing.ts';
-import type { TorrentRecord } from '../state/state-db.ts';
+import type { TorrentRecord } from '@cascade/node-state';
 import type { IdentifiedPeer } from '../peers/identified-peers.ts';
 import type { TorrentHandle, PeerStats, Metainfo } from '../core/engine.ts';
 import type { FileView, TorrentDetail, TransportCounts } from '@cascade/shapes';

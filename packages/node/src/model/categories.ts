@@ -4,8 +4,8 @@
 // made, changed after the Store took a change), because adds, patches and the compatible APIs ask
 // about categories synchronously.
 
-import type { Queryable, Store } from '../state/store.ts';
-import { NodeError } from '../core/errors.ts';
+import { NodeError } from '@cascade/node-state/errors';
+import type { Queryable, Store } from '@cascade/node-state/store';
 import { shortName } from './validate.ts';
 import type { Category } from '@cascade/shapes';
 

@@ -6,13 +6,13 @@
 
 import { join } from 'node:path';
 import { makeDirs } from '@cascade/engine/make-dirs';
-import { NodeError, InvalidInput, errorMessage } from '../core/errors.ts';
-import type { StateDB } from '../state/state-db.ts';
+import type { StateDB } from '@cascade/node-state';
+import { NodeError, InvalidInput, errorMessage } from '@cascade/node-state/errors';
+import type { Queryable, Store } from '@cascade/node-state/store';
 import type { SessionHandle, TorrentHandle } from '../core/engine.ts';
 import type { NodeLog } from '../core/node-log.ts';
 import type { PendingTotals } from '../listing/listing.ts';
 import { SettingsStore, applyPatch, defaultSettings, effectiveRateLimits, readStoredSettings, type Settings, type StoredSettings } from './settings.ts';
-import type { Queryable, Store } from '../state/store.ts';
 import { rememberPeersIn } from '../peers/manual-peers.ts';
 import { CategoryStore, MAX_CATEGORIES, UnknownCategory, categoryName, readStoredCategories, type Category, type CategoryRow, type StoredCategories } from './categories.ts';
 import { TorrentOptionsStore, parseTorrentPatch, readCreatedTags, type StoredOptions, type TorrentPatch } from './torrent-options.ts';

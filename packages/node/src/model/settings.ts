@@ -6,7 +6,7 @@
 // synchronous readers (the queue's tick, the listing) never wait for a database.
 
 import { isIP } from 'node:net';
-import type { Store } from '../state/store.ts';
+import type { Store } from '@cascade/node-state/store';
 import { iceServersSetting } from './ice-servers.ts';
 import type { AltSpeedSchedule, PortMappingSetting, SeedingLimitAction, Settings } from '@cascade/shapes';
 import { bool, fail, objectOf, rate, ratioLimit, saveDir, secondsLimit, wholeNumber } from './validate.ts';

@@ -2,9 +2,8 @@
 // running totals (bytes over every run, seconds seeded): how a patch is checked, and how they are
 // stored in the torrents table (columns of schema 5).
 
-import type { StateDB } from '../state/state-db.ts';
-import type { Store } from '../state/store.ts';
-import type { TotalsDelta } from '../state/torrent-records.ts';
+import type { StateDB, TotalsDelta } from '@cascade/node-state';
+import type { Store } from '@cascade/node-state/store';
 import { bool, fail, objectOf, rate, ratioLimit, secondsLimit, tagList } from './validate.ts';
 import { categoryName } from './categories.ts';
 import type { TorrentPatch } from '@cascade/shapes';

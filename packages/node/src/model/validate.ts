@@ -3,7 +3,7 @@
 // endpoint with exit code 2, and nothing has been changed when it is thrown.
 
 import { isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
-import { InvalidInput } from '../core/errors.ts';
+import { InvalidInput } from '@cascade/node-state/errors';
 
 /** Rates are bytes/s; a few TB/s is past any link and still exact as a double. */
 export const MAX_RATE = 2 ** 42;

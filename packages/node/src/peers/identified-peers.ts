@@ -6,7 +6,7 @@ import { cascadeExtension, type Identity, type VerifiedHello, type WirePeer } fr
 import type { PeerStats, TorrentHandle, WireExtension } from '../core/engine.ts';
 import { IdentityLedger, isClean, reputationOf } from './identity-ledger.ts';
 import type { NodeLog } from '../core/node-log.ts';
-import type { StateDB } from '../state/state-db.ts';
+import type { StateDB } from '@cascade/node-state';
 
 export interface IdentifiedPeer {
   did: string;

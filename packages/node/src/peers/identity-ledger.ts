@@ -2,9 +2,7 @@
 // state DB: bytes of pieces the identity sent that passed the hash, pieces it contributed to that
 // failed, and bans. Deltas are summed in memory and written every few seconds (and on close), as
 // the peer ledger does for addresses. A peer's own reputation claim never enters it.
-import { startFlushTimer } from '../state/flush-timer.ts';
-import type { IdentityDelta, IdentityRecord, StateDB } from '../state/state-db.ts';
-import { addDeltas } from '../state/ledger-records.ts';
+import { startFlushTimer, addDeltas, type IdentityDelta, type IdentityRecord, type StateDB } from '@cascade/node-state';
 
 const MiB = 1024 * 1024;
 

@@ -3,7 +3,7 @@
 // state DB so a restarted node (a crash included) tries them again; the engine keeps such
 // candidates for good and retries them with back-off.
 
-import type { Queryable, Store } from '../state/store.ts';
+import type { Queryable, Store } from '@cascade/node-state/store';
 
 /** Most peers kept per torrent (the newest win): enough for a LAN, bounded for a script gone wrong. */
 export const MAX_MANUAL_PEERS = 50;

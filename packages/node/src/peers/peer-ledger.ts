@@ -2,9 +2,7 @@
 // second on a fast link — so deltas are summed in memory and written in one transaction every few
 // seconds (and on shutdown) through the Store instead of one write per event.
 
-import { startFlushTimer } from '../state/flush-timer.ts';
-import { sweepRetention, SWEEP_EVERY_MS, SWEEP_FIRST_MS } from '../state/retention.ts';
-import type { StateDB, PeerDelta } from '../state/state-db.ts';
+import { startFlushTimer, sweepRetention, SWEEP_EVERY_MS, SWEEP_FIRST_MS, type StateDB, type PeerDelta } from '@cascade/node-state';
 import type { TorrentHandle, TransferEvent } from '../core/engine.ts';
 
 export class PeerLedger {

@@ -4,7 +4,7 @@
 // so a thousand torrents cost one fsync, not a thousand. Torrents the node does not know get
 // {ok: false, error} in the results; the others are done.
 
-import { NodeError, InvalidInput, errorMessage } from '../core/errors.ts';
+import { NodeError, InvalidInput, errorMessage } from '@cascade/node-state/errors';
 import type { NodeCore, TorrentVerbs } from '../core/node-parts.ts';
 import type { NodeModel } from '../model/index.ts';
 import type { QueueManager } from './manager.ts';

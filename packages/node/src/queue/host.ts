@@ -3,7 +3,7 @@
 
 import type { NodeLog } from '../core/node-log.ts';
 import type { SessionHandle } from '../core/engine.ts';
-import type { StateDB } from '../state/state-db.ts';
+import type { StateDB } from '@cascade/node-state';
 import type { QueueLimits } from './plan.ts';
 import type { AltSpeedSchedule } from './schedule.ts';
 

@@ -12,8 +12,8 @@
 // limits even for a moment, at add or at restart.
 
 import type { TorrentStats, TorrentHandle } from '../core/engine.ts';
-import type { TorrentStatus } from '../state/state-db.ts';
-import { errorMessage } from '../core/errors.ts';
+import type { TorrentStatus } from '@cascade/node-state';
+import { errorMessage } from '@cascade/node-state/errors';
 import { planQueue, byQueueOrder, outsideSlots, type QueueItem } from './plan.ts';
 import { SlotCounts, isComplete, kindOf } from './slots.ts';
 import { moveInOrder, reassignPositions, type QueueMove } from './order.ts';

@@ -2,7 +2,7 @@
 // totals plus what the accounting has not written yet), and what reaching it does.
 
 import type { NodeLog } from '../core/node-log.ts';
-import { errorMessage } from '../core/errors.ts';
+import { errorMessage } from '@cascade/node-state/errors';
 import { ratioOf } from '../listing/listing.ts';
 import { effectiveLimit, goalReached } from './goals.ts';
 import type { QueueRow } from './store.ts';

@@ -2,8 +2,7 @@
 // from the records in memory (the plan reads all 10,000 each time it runs), and every batch of
 // writes goes to the Store as one transaction — one fsync for a thousand torrents — then to the view.
 
-import type { TorrentRecord, TorrentStatus } from '../state/state-db.ts';
-import type { TorrentRecords } from '../state/torrent-records.ts';
+import type { TorrentRecord, TorrentStatus, TorrentRecords } from '@cascade/node-state';
 
 export interface QueueRow {
   infoHash: string;

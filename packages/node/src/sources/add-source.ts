@@ -17,7 +17,7 @@ import type { TorrentHandle, TorrentSource } from '../core/engine.ts';
 import { copyForAdd, type NodeCluster } from '../core/node-cluster.ts';
 import { fetchTorrentFile } from './fetch-torrent.ts';
 import { magnetOf, sharedTrackers, type TrackerDoors } from '../listing/torrent-view.ts';
-import { errorMessage, invalid, NodeError } from '../core/errors.ts';
+import { errorMessage, invalid, NodeError } from '@cascade/node-state/errors';
 import { splitLink } from '@cascade/private-shares';
 import { isContentId } from '@cascade/content/cid';
 import type { AddResult } from '@cascade/shapes';

@@ -10,7 +10,7 @@ import { PlainDownload, type PlainSourceStats } from '@cascade/sources';
 import { guardedFetch, guardedSource, type PrivateAllowance } from '@cascade/sources/guarded';
 import { parseTorrent } from '@cascade/engine';
 import { fetchTorrentFile, MAX_TORRENT_FILE } from './fetch-torrent.ts';
-import { errorMessage } from '../core/errors.ts';
+import { errorMessage } from '@cascade/node-state/errors';
 import type { PlainDownloadView } from '@cascade/shapes';
 
 /** A plain download as GET /api/downloads/:id sends it (@cascade/shapes). */

@@ -1,7 +1,7 @@
 // The guarded fetches of @cascade/sources/guarded with the node's errors: a FetchError becomes the
 // NodeError of its kind (invalid, unusable, too-large: a 4xx over HTTP, the CLI's exit code).
 import * as guarded from '@cascade/sources/guarded';
-import { NodeError } from '../core/errors.ts';
+import { NodeError } from '@cascade/node-state/errors';
 
 export { MAX_TORRENT_FILE } from '@cascade/sources/guarded';
 

@@ -1,4 +1,4 @@
-// The API token beside the state (auth/api-token.ts): on PostgreSQL the state's token is the one
+// The API token beside the state (node-state/src/api-token.ts): on PostgreSQL the state's token is the one
 // every node on it takes (the first stores its file's; a later one adopts it and rewrites its file),
 // and a rotation is stored there; on SQLite the file stays the only home, as before.
 import type { TestContext } from 'node:test';
@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiToken, apiTokenPath } from '../../src/auth/api-token.ts';
+import { ApiToken, apiTokenPath } from '@cascade/node-state';
 import type { Open } from '../store-engines.ts';
 
 export async function apiTokenCases(t: TestContext, open: Open): Promise<void> {
-  await t.test('API token (auth/api-token.ts): one for every node on a PostgreSQL state, its file a copy; SQLite keeps the file', async (t) => {
+  await t.test('API token (node-state/src/api-token.ts): one for every node on a PostgreSQL state, its file a copy; SQLite keeps the file', async (t) => {
     const s = await open(t);
     const dirs = [0, 1].map(() => mkdtempSync(join(tmpdir(), 'cascade-token-')));
     t.after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));

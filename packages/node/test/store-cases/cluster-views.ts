@@ -5,11 +5,10 @@
 // commit reports (PostgresStore.onCommit: nothing for a rollback or a member's own rows).
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { TorrentRecords } from '../../src/state/torrent-records.ts';
-import { sharedWrite, type SharedWrite } from '../../src/state/shared-writes.ts';
-import type { PostgresStore } from '../../src/state/postgres-store.ts';
+import { TorrentRecords, sharedWrite, type SharedWrite } from '@cascade/node-state';
+import type { Store } from '@cascade/node-state/store';
+import type { PostgresStore } from '@cascade/node-state/postgres-store';
 import type { Open } from '../store-engines.ts';
-import type { Store } from '../../src/state/store.ts';
 
 export async function clusterViewCases(t: TestContext, open: Open): Promise<void> {
   await t.test('two members on one store: one reads what the other wrote, and holds only its own', async (t) => {

@@ -4,7 +4,7 @@
 // lease back at once (a restart after a crash); two nodes starting at once: exactly one gets it.
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { DatabaseLease, LEASE_MS, databaseNow } from '../../src/state/database-lease.ts';
+import { DatabaseLease, LEASE_MS, databaseNow } from '@cascade/node-state';
 import type { Open } from '../store-engines.ts';
 
 export async function leaseCases(t: TestContext, open: Open): Promise<void> {

@@ -4,7 +4,7 @@
 // nothing and changes nothing in memory.
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { IdentityRecords, listPeers, recordPeers } from '../../src/state/ledger-records.ts';
+import { IdentityRecords, listPeers, recordPeers } from '@cascade/node-state';
 import type { Open } from '../store-engines.ts';
 
 const MiB = 1024 * 1024;

@@ -8,10 +8,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StateDB } from '../../src/state/state-db.ts';
-import { MEMBER_TABLES, renameMember, torrentHolders } from '../../src/state/member-rows.ts';
-import { stateTables } from '../../src/state/state-tables.ts';
-import type { Store } from '../../src/state/store.ts';
+import { StateDB, MEMBER_TABLES, renameMember, torrentHolders, stateTables } from '@cascade/node-state';
+import type { Store } from '@cascade/node-state/store';
 import type { Open } from '../store-engines.ts';
 
 const X = 'a'.repeat(40);

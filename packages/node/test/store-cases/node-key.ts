@@ -4,12 +4,11 @@ import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPrivateKey } from 'node:crypto';
 import { replaceNodeKey } from '../../src/core/node-identity.ts';
-import { PEER_ID_PREFIX, loadNodeKey } from '../../src/state/node-key.ts';
+import { PEER_ID_PREFIX, loadNodeKey, StateDB } from '@cascade/node-state';
 import type { Open } from '../store-engines.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StateDB } from '../../src/state/state-db.ts';
 
 export async function nodeKeyCases(t: TestContext, open: Open): Promise<void> {
   await t.test('node key (node-identity.ts): an imported secret replaces the key, the peer id stays', async (t) => {

@@ -3,7 +3,7 @@
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { QueueStore } from '../../src/queue/store.ts';
-import { TorrentRecords } from '../../src/state/torrent-records.ts';
+import { TorrentRecords } from '@cascade/node-state';
 import type { Open } from '../store-engines.ts';
 
 export async function queueCases(t: TestContext, open: Open): Promise<void> {

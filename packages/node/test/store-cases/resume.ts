@@ -4,7 +4,7 @@
 // torrent's save on its way not coming back; a failed batch kept for the next.
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { ResumeRecords } from '../../src/state/resume-records.ts';
+import { ResumeRecords } from '@cascade/node-state';
 import type { Open } from '../store-engines.ts';
 
 export async function resumeCases(t: TestContext, open: Open): Promise<void> {

@@ -4,7 +4,7 @@
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { TorrentOptionsStore, readCreatedTags } from '../../src/model/torrent-options.ts';
-import { TorrentRecords } from '../../src/state/torrent-records.ts';
+import { TorrentRecords } from '@cascade/node-state';
 import type { Open } from '../store-engines.ts';
 
 export async function torrentOptionCases(t: TestContext, open: Open): Promise<void> {

@@ -3,8 +3,7 @@
 // view, the .torrent bytes read through the Store only when asked for.
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { TorrentRecords } from '../../src/state/torrent-records.ts';
-import { rowCounts } from '../../src/state/row-counts.ts';
+import { TorrentRecords, rowCounts } from '@cascade/node-state';
 import type { Open } from '../store-engines.ts';
 
 export async function torrentReadCases(t: TestContext, open: Open): Promise<void> {

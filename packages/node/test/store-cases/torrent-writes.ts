@@ -5,7 +5,7 @@
 // landing last, a removal taking what hangs on the torrent, a failed write changing nothing in memory.
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { TorrentRecords } from '../../src/state/torrent-records.ts';
+import { TorrentRecords } from '@cascade/node-state';
 import type { Open } from '../store-engines.ts';
 
 export async function torrentWriteCases(t: TestContext, open: Open): Promise<void> {

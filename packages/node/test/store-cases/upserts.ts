@@ -3,7 +3,7 @@
 // up, the later time and the ban winning.
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { INSERT_IDENTITY, UPSERT_IDENTITY_LEDGER, UPSERT_PEER, UPSERT_TORRENT } from '../../src/state/upserts.ts';
+import { INSERT_IDENTITY, UPSERT_IDENTITY_LEDGER, UPSERT_PEER, UPSERT_TORRENT } from '@cascade/node-state';
 import type { Open } from '../store-engines.ts';
 
 export async function upsertCases(t: TestContext, open: Open): Promise<void> {

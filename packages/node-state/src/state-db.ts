@@ -21,7 +21,7 @@ import { SINGLE_NODE, checkMemberId } from './member-rows.ts';
 export { MEMBER_TABLES, renameMember, torrentHolders, type TorrentHolder } from './member-rows.ts';
 
 export { SCHEMA_VERSION, StateError } from './schema.ts';
-import type { Metainfo, ResumeStore } from '../core/engine.ts';
+import type { Metainfo, ResumeStore } from '@cascade/engine';
 import { type Identity, type IdentityDelta, type IdentityRecord, type PeerDelta, type PeerRecord, type TorrentRecord } from './records.ts';
 
 export type { Identity, IdentityDelta, IdentityRecord, NewTorrent, PeerDelta, PeerRecord, TorrentRecord, TorrentStatus } from './records.ts';

@@ -3,7 +3,7 @@
 // kind 'unavailable': HTTP 503, "nothing was changed"). Kept apart from postgres-store.ts so that
 // what retries on it (write-batch.ts) does not load the driver on a node on SQLite.
 
-import { NodeError, errorMessage } from '../core/errors.ts';
+import { NodeError, errorMessage } from './errors.ts';
 
 // Errors that say the server is away, not that the statement is wrong: sockets refused or cut,
 // PostgreSQL's connection exceptions (class 08), its shutdown (57P01-57P03) and too many clients.

@@ -1,6 +1,9 @@
 // The record shapes of the state DB (state.ts) and the row → record mapping of torrents.
 
 import type { KeyObject } from 'node:crypto';
+import type { Row } from './store.ts';
+
+export type { Row };
 
 export type TorrentStatus = 'queued' | 'downloading' | 'seeding' | 'paused' | 'error';
 
@@ -123,7 +126,6 @@ export interface IdentityRecord {
 }
 
 
-export type Row = Record<string, unknown>;
 
 /** Values many rows repeat (a save path, a status), one string each: every row read from the
  *  database brings its own copy, 10,000 copies of the same few words and folders at 10,000 torrents. */

@@ -13,7 +13,7 @@
 // single node); each save also sets the member's progress in torrent_holders, which the cluster's
 // other members read (the torrent's holders).
 
-import type { ResumeData } from '../core/engine.ts';
+import type { ResumeData } from '@cascade/engine';
 import type { Queryable, Store } from './store.ts';
 import { WriteBatch } from './write-batch.ts';
 import { lastingCopy } from '@cascade/engine/lasting-bytes';

@@ -4,16 +4,10 @@
 
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { NodeError } from '../core/errors.ts';
-import { migratePostgres } from './schema.ts';
-import { SqliteStore } from './sqlite-store.ts';
-import { quoteName, stateTables, tableRows } from './state-tables.ts';
-import type { Queryable, Row, SqlValue, Store } from './store.ts';
-import type { PostgresStore } from './postgres-store.ts';
-import { DB_FILE } from './state-db.ts';
-import { instanceId, recordSingleNode } from './database-lease.ts';
-import { markStateMoved } from './moved-state.ts';
-import { apiTokenPath, loadOrCreateApiToken, sharedApiToken } from '../auth/api-token.ts';
+import { migratePostgres, SqliteStore, quoteName, stateTables, tableRows, DB_FILE, instanceId, recordSingleNode, markStateMoved, apiTokenPath, loadOrCreateApiToken, sharedApiToken } from '@cascade/node-state';
+import { NodeError } from '@cascade/node-state/errors';
+import type { Queryable, Row, SqlValue, Store } from '@cascade/node-state/store';
+import type { PostgresStore } from '@cascade/node-state/postgres-store';
 
 /** Rows per INSERT: a round trip per row would make a library of 10,000 torrents slow to copy,
  *  and PostgreSQL takes at most 65,535 parameters a statement (torrents has some 30 columns). */
@@ -33,7 +27,7 @@ export async function copyStateToPostgres(stateDir: string, url: string): Promis
   const chatPath = join(stateDir, CHAT_FILE);
   const chat = existsSync(chatPath) ? SqliteStore.openPlain(chatPath) : undefined;
   try {
-    const { PostgresStore } = await import('./postgres-store.ts');
+    const { PostgresStore } = await import('@cascade/node-state/postgres-store');
     const to = await PostgresStore.open(url);
     try {
       // The chat relay's messages (its own file, chat_* tables on PostgreSQL) in the same transaction.

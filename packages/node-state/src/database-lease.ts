@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { NodeError } from '../core/errors.ts';
+import { NodeError } from './errors.ts';
 import type { Dialect, Store } from './store.ts';
 
 /** How long a lease lives without a renewal: a killed node's database is free this long after. */

@@ -3,7 +3,7 @@
 // not newer than this cascade. Data access goes through the Store (store.ts).
 
 import type { DatabaseSync } from 'node:sqlite';
-import { NodeError } from '../core/errors.ts';
+import { NodeError } from './errors.ts';
 import type { PostgresStore } from './postgres-store.ts';
 import { MIGRATIONS } from './migrations.ts';
 

@@ -5,7 +5,7 @@
 import pg from 'pg';
 import type { Queryable, Row, SqlValue, Store } from './store.ts';
 import { redactUrl } from './store.ts';
-import { NodeError, errorMessage } from '../core/errors.ts';
+import { NodeError, errorMessage } from './errors.ts';
 import { sharedWrite, type SharedWrite } from './shared-writes.ts';
 import { isUnreachable, unreachable } from './unreachable.ts';
 

@@ -3,7 +3,7 @@
 // node is member '' and, when it joins a cluster, its rows become those of its member id (its did),
 // all of them in one transaction.
 
-import { NodeError } from '../core/errors.ts';
+import { NodeError } from './errors.ts';
 import type { Queryable, Store } from './store.ts';
 import type { TorrentHolder as TorrentHolderView } from '@cascade/shapes';
 import type { TorrentStatus } from './records.ts';

@@ -8,12 +8,8 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { instanceId } from './database-lease.ts';
-import { newNodeKey, SELECT_NODE_KEY } from './node-key.ts';
-import { INSERT_IDENTITY } from './upserts.ts';
-import { renameMember, SINGLE_NODE } from './member-rows.ts';
-import type { Store } from './store.ts';
-import type { OpenStateOptions } from './state-db.ts';
+import { instanceId, newNodeKey, SELECT_NODE_KEY, INSERT_IDENTITY, renameMember, SINGLE_NODE, type OpenStateOptions } from '@cascade/node-state';
+import type { Store } from '@cascade/node-state/store';
 
 const MEMBER_FILE = 'member-id';
 
@@ -45,7 +41,7 @@ async function ranAsSingleNode(store: Store, stateDir: string): Promise<boolean>
  */
 export async function resolveMemberId(store: Store, stateDir: string): Promise<string> {
   // Loaded here: the verbs that only read a member-id file stay free of the identity package.
-  const { didOfNodeKey } = await import('../core/node-identity.ts');
+  const { didOfNodeKey } = await import('./node-identity.ts');
   const kept = readMemberFile(stateDir);
   if (kept && (await keyOf(store, kept))) return kept;
   const single = await keyOf(store, SINGLE_NODE);

@@ -12,7 +12,7 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { chmodSync, existsSync } from 'node:fs';
 import type { Queryable, Row, SqlValue, Store } from './store.ts';
-import { errorMessage } from '../core/errors.ts';
+import { errorMessage } from './errors.ts';
 import { migrate, StateError } from './schema.ts';
 
 /** Prepared statements kept per SQL text: preparing one costs more than running it. */

@@ -7,7 +7,7 @@ import { chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { makeDirsSync } from '@cascade/engine/make-dirs';
-import type { Store } from '../state/store.ts';
+import type { Store } from './store.ts';
 
 export const API_TOKEN_FILE = 'api-token';
 const TOKEN = /^[A-Za-z0-9_-]{32,128}$/;
