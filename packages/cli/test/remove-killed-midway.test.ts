@@ -2,7 +2,7 @@
 // rows in one transaction and deletes the files after it. Killed in between, the torrent was gone
 // and its files stayed for good, named by nothing. The removal now keeps the node's own tombstone
 // (its holder row, with the resume record that names the files) until the files are gone, and
-// `serve` finishes such removals at its start.
+// `serve` finishes such removals at its start, by the names the files had (a rename's too).
 //
 // The kill's instant is made exact: the node is stopped, and the removal's first half is run on its
 // database by the node's own code (records.remove, as removeNow runs it), which is the state a
@@ -30,6 +30,16 @@ async function rows(node: ServeNode): Promise<{ infoHash: string; state: string 
   return Array.isArray(body) ? body : body.torrents ?? [];
 }
 
+/** qBittorrent's renameFile, as a *arr client renames a download (its names are the library's). */
+async function renameFile(node: ServeNode, ih: string, oldPath: string, newPath: string): Promise<void> {
+  const form = (f: Record<string, string>) => ({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(f).toString() });
+  const login = await fetch(`${node.url}/api/v2/auth/login`, form({ username: 'admin', password: node.token }));
+  const sid = /SID=([^;]+)/.exec(login.headers.get('set-cookie') ?? '')?.[1];
+  assert.ok(sid, `a qBittorrent session: ${login.status} ${await login.text()}`);
+  const r = await fetch(`${node.url}/api/v2/torrents/renameFile`, { ...form({ hash: ih, oldPath, newPath }), headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `SID=${sid}` } });
+  assert.equal(r.status, 200, await r.text());
+}
+
 async function listed(node: ServeNode): Promise<string[]> {
   return (await rows(node)).map((t) => t.infoHash);
 }
@@ -49,6 +59,10 @@ test('a removal with the data killed after its rows went deletes the files at th
   }).catch((err: Error) => {
     throw new Error(`${err.message}: ${JSON.stringify(seen)}`);
   });
+  // Renamed first: the removal's tombstone keeps the names (the library's row, which had them,
+  // goes with the rows; the .torrent's names found nothing and the renamed file stayed).
+  await renameFile(node, goneIh, 'gone.bin', 'gone-renamed.bin');
+  await until('the rename on disk', async () => (existsSync(join(dl, 'gone-renamed.bin')) ? true : undefined));
   const stateDir = node.stateDir;
   await node.stop();
 
@@ -59,11 +73,11 @@ test('a removal with the data killed after its rows went deletes the files at th
   } finally {
     await db.close();
   }
-  assert.ok(existsSync(join(dl, 'gone.bin')), 'the files are there after the rows went (the kill)');
+  assert.ok(existsSync(join(dl, 'gone-renamed.bin')), 'the files are there after the rows went (the kill)');
 
   node = await startServe(t, { ...args, stateDir });
   assert.deepEqual(await listed(node), [keptIh], 'the removed torrent stays removed, the other stays');
-  assert.equal(existsSync(join(dl, 'gone.bin')), false, 'the removed torrent\'s file is deleted at the start');
+  assert.equal(existsSync(join(dl, 'gone-renamed.bin')), false, 'the removed torrent\'s (renamed) file is deleted at the start');
   assert.ok(readFileSync(join(dl, 'kept.bin')).equals(kept), 'the other torrent\'s file is untouched');
   await node.stop();
 

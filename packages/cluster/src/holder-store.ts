@@ -51,6 +51,8 @@ export interface Tombstone {
   /** The remover asked for the data to go. */
   readonly deleteData: boolean;
   readonly savePath: string | null;
+  /** The names the torrent's files had at the removal (its renamed_files then), if any. */
+  readonly renamedFiles: Record<number, string[]> | null;
 }
 
 export class HolderStore {
@@ -182,11 +184,11 @@ export class HolderStore {
   /** `member`'s tombstones: its copies of torrents removed through other members that it has not
    *  acted on (it was down, or held no running copy: a placement not taken yet). */
   async tombstonesOf(member: string, infoHash?: string): Promise<Tombstone[]> {
-    const rows = await this.#store.all<{ info_hash: string; state: string; save_path: string | null }>(
-      `SELECT info_hash, state, save_path FROM torrent_holders WHERE member_id = ? AND state IN ('${REMOVED}', '${REMOVED_WITH_DATA}')${infoHash ? ' AND info_hash = ?' : ''}`,
+    const rows = await this.#store.all<{ info_hash: string; state: string; save_path: string | null; renamed_files: string | null }>(
+      `SELECT info_hash, state, save_path, renamed_files FROM torrent_holders WHERE member_id = ? AND state IN ('${REMOVED}', '${REMOVED_WITH_DATA}')${infoHash ? ' AND info_hash = ?' : ''}`,
       infoHash ? [member, infoHash] : [member],
     );
-    return rows.map((r) => ({ infoHash: r.info_hash, deleteData: r.state === REMOVED_WITH_DATA, savePath: r.save_path }));
+    return rows.map((r) => ({ infoHash: r.info_hash, deleteData: r.state === REMOVED_WITH_DATA, savePath: r.save_path, renamedFiles: renamesOf(r.renamed_files) }));
   }
 
   /** Torrents placed on `member` that it has not taken yet (it looks each tick, in case the notice
@@ -234,4 +236,13 @@ export async function liveHolderUrls(store: Store, infoHash: string, except: str
     .filter((h) => h.alive && h.member !== except && h.url !== null)
     .sort((a, b) => b.progress - a.progress || (a.member < b.member ? -1 : 1))
     .map((h) => h.url!);
+}
+
+function renamesOf(json: string | null): Record<number, string[]> | null {
+  try {
+    const v: unknown = json ? JSON.parse(json) : null;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<number, string[]>) : null;
+  } catch {
+    return null;
+  }
 }

@@ -16,21 +16,21 @@ const lib = { parseTorrent, parseInfoDict, renamedMetainfo };
  * no other copy, so the files are still this old copy's. Returns how many files it deleted
  * (undefined: their names were not known, so they stay).
  */
-export function dropTombstoned(node: Pick<CascadeNode, 'session' | 'db'>, infoHash: string, deleteData: boolean, savePath: string | null): Promise<number | undefined> {
+export function dropTombstoned(node: Pick<CascadeNode, 'session' | 'db'>, infoHash: string, deleteData: boolean, savePath: string | null, renamedFiles: Record<number, string[]> | null = null): Promise<number | undefined> {
   // Not beside a load of the same torrent (a member's start, a placement taken): the load that
   // added it after the look below kept its files while the tombstone and the resume record went.
-  return oneAtATime(node.session, [infoHash], () => dropNow(node, infoHash, deleteData, savePath));
+  return oneAtATime(node.session, [infoHash], () => dropNow(node, infoHash, deleteData, savePath, renamedFiles));
 }
 
-async function dropNow(node: Pick<CascadeNode, 'session' | 'db'>, infoHash: string, deleteData: boolean, savePath: string | null): Promise<number | undefined> {
+async function dropNow(node: Pick<CascadeNode, 'session' | 'db'>, infoHash: string, deleteData: boolean, savePath: string | null, renamedFiles: Record<number, string[]> | null): Promise<number | undefined> {
   const { session, db } = node;
   if (session.get(infoHash)) return 0;
   let removed: number | undefined = 0;
   if (deleteData && savePath) {
-    const meta = await copyMetainfo(db, infoHash);
-    const owners = meta && (await otherOwners(db, lib, infoHash, liveFiles(session, db)));
-    if (!meta || !owners) removed = undefined;
-    else if (!session.get(infoHash)) removed = await deleteOwnFiles(meta, savePath, owners);
+    const metas = await copyMetainfos(db, infoHash, renamedFiles);
+    const owners = metas.length > 0 ? await otherOwners(db, lib, infoHash, liveFiles(session, db)) : undefined;
+    if (!owners) removed = undefined;
+    else for (const meta of metas) if (!session.get(infoHash)) removed += await deleteOwnFiles(meta, savePath, owners);
   }
   await db.records.dropTombstone(infoHash);
   return removed;
@@ -42,16 +42,22 @@ async function dropNow(node: Pick<CascadeNode, 'session' | 'db'>, infoHash: stri
  *  Returns how many tombstones there were. */
 export async function dropOwnTombstones(node: Pick<CascadeNode, 'session' | 'db'>): Promise<number> {
   const tombstones = await new HolderStore(node.db.store).tombstonesOf(node.db.memberId);
-  for (const t of tombstones) await dropTombstoned(node, t.infoHash, t.deleteData, t.savePath);
+  for (const t of tombstones) await dropTombstoned(node, t.infoHash, t.deleteData, t.savePath, t.renamedFiles);
   return tombstones.length;
 }
 
 /** The old copy's metainfo: from this member's resume record, else (a copy trimmed before its first
- *  resume save, so no record) from the library's .torrent while the torrent is still there; with the
- *  names the library gives its files (a trimmed copy's renamed file stayed: cluster-holders). */
-async function copyMetainfo(db: CascadeNode['db'], infoHash: string): Promise<Metainfo | undefined> {
+ *  resume save, so no record) from the library's .torrent while the torrent is still there. Its
+ *  files go by the .torrent's names and by their renamed ones: the library's while it has the
+ *  torrent (a trimmed copy's renamed file stayed: cluster-holders), else those the removal kept on
+ *  the tombstone (they stayed too, issue 63). Both: a holder down at the rename still has the old
+ *  names on its disk. */
+async function copyMetainfos(db: CascadeNode['db'], infoHash: string, removalRenames: Record<number, string[]> | null): Promise<Metainfo[]> {
   const info = (await db.resume.get(infoHash))?.infoBytes;
   const bytes = info ? undefined : await db.records.torrentBytes(infoHash);
   const meta = info ? parseInfoDict(info) : bytes ? parseTorrent(bytes) : undefined;
-  return renamedOnDisk(meta, db.getTorrent(infoHash)?.renamedFiles, lib);
+  if (!meta) return [];
+  const inLibrary = db.getTorrent(infoHash);
+  const renamed = renamedOnDisk(meta, inLibrary ? inLibrary.renamedFiles : removalRenames, lib);
+  return renamed && renamed !== meta ? [meta, renamed] : [meta];
 }

@@ -506,4 +506,10 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE torrents ADD COLUMN super_seeding INTEGER NOT NULL DEFAULT 0;  -- 1 = super-seeds while complete
   `,
+  // 27: a removal's tombstone keeps the names the torrent's files had then (torrents.renamed_files):
+  // a holder down at the removal deletes its copy by them when back, the library's row being gone
+  // (before, by the .torrent's names alone: a renamed file stayed; issue 63).
+  `
+  ALTER TABLE torrent_holders ADD COLUMN renamed_files TEXT;  -- JSON as torrents.renamed_files, on a removal's tombstone; NULL otherwise
+  `,
 ];

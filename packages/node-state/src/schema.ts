@@ -15,7 +15,7 @@ export class StateError extends NodeError {
 }
 
 /** Bump with a new entry in MIGRATIONS (migrations.ts) whenever the schema changes. */
-export const SCHEMA_VERSION = 26;
+export const SCHEMA_VERSION = 27;
 /** PRAGMA application_id ("CSCD"): tells our DB apart from any other SQLite file. */
 const APPLICATION_ID = 0x43534344;
 

@@ -192,6 +192,9 @@ export const REMOVE_HOLDERS = `UPDATE torrent_holders SET state = ? WHERE info_h
  *  member's holder row; every other holder's becomes a tombstone (REMOVED_WITH_DATA: its copy goes
  *  too). Returns how many library rows went (0: not known). */
 export async function removeTorrentRows(tx: Queryable, ih: string, memberId: string, deleteData: boolean, info: Uint8Array | undefined): Promise<number> {
+  // The files' names as renamed, for the holders that delete their copies later (dropTombstoned):
+  // the library's row, which holds them, goes now.
+  if (deleteData) await tx.run('UPDATE torrent_holders SET renamed_files = (SELECT t.renamed_files FROM torrents t WHERE t.info_hash = torrent_holders.info_hash) WHERE info_hash = ?', [ih]);
   const known = (await tx.run(REMOVE_TORRENT[0]!, [ih])).changes;
   for (const sql of REMOVE_TORRENT.slice(1)) await tx.run(sql, [ih]);
   // A removal with the data keeps the remover's own tombstone until its files are gone: killed in
