@@ -102,9 +102,20 @@ export async function checkAfterRestart(rig: Rig, churn: Churn): Promise<Finding
     const pending = churn.pendingOn(ih, 'add') ?? churn.pendingOn(ih, 'remove');
     if (present.has(ih)) (t.acked = true), adds++;
     else if (t.acked && !pending) fail('acknowledged add is there', `${ih.slice(0, 8)} (${t.p.kind}) is gone`);
-    else churn.torrents.delete(ih), churn.forgotten(t.p);
+    else {
+      if (churn.pendingOn(ih, 'remove')) churn.noteRemovedFiles(t); // removed with its data at the kill
+      churn.torrents.delete(ih), churn.forgotten(t.p);
+    }
   }
   for (const ih of churn.removedAcked) if (present.has(ih)) fail('acknowledged remove stays', `${ih.slice(0, 8)} is back`);
+  // A removal with the data leaves none of it, though the kill came between its rows and its files
+  // (the node's tombstone; its start deletes what is left).
+  let removedChecked = 0;
+  for (const [ih, paths] of churn.removedFiles) {
+    const left = paths.filter((p) => existsSync(p));
+    if (left.length > 0) fail('removed data gone', `${ih.slice(0, 8)} removed with its data; still on disk: ${left.join(', ')}`);
+    removedChecked++;
+  }
   out.push({ check: 'acknowledged adds present', ok: !out.some((f) => f.check === 'acknowledged add is there'), detail: `${adds} torrents` });
 
   // The setting acknowledged last (or the one in flight).
@@ -131,6 +142,7 @@ export async function checkAfterRestart(rig: Rig, churn: Churn): Promise<Finding
   for (const t of churn.torrents.values()) {
     const d = details.get(t.p.ih)!;
     const ih = t.p.ih.slice(0, 8);
+    t.folder = d.name;
     // The re-download bound of the run that begins: what the node had not verified before the kill
     // (its last map), held against its download counter, which starts at 0 with the new process.
     // Never from this check's own reads: a torrent downloading meanwhile had its counter read before
@@ -222,6 +234,7 @@ export async function checkAfterRestart(rig: Rig, churn: Churn): Promise<Finding
   const summary: [string, string][] = [
     ['data in exactly one place', `${places} torrents`], ['save path as acknowledged', `${places} torrents`], ['file names as acknowledged', `${places} torrents`],
     ['verified pieces kept', `${pieces} piece maps`], ['verified pieces hash', `${spot} pieces hashed`], ['complete files are whole', `${whole} files`],
+    ['removed data gone', `${removedChecked} torrents removed with their data`],
   ];
   for (const [check, detail] of summary) if (!out.some((f) => f.check === check)) out.push({ check, ok: true, detail });
   return out;

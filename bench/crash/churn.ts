@@ -31,6 +31,8 @@ export interface Tracked {
   beforeKill?: string;
   pieceLength?: number;
   registered: boolean;
+  /** Its folder (multi-file) or file name as the node showed it last. */
+  folder?: string;
   /** Operations the node acknowledged on it since the last restart (for a finding's detail). */
   history?: string[];
 }
@@ -63,6 +65,9 @@ export class Churn {
   readonly counts = new Map<OpName, number>();
   /** Torrents whose remove the node acknowledged (and not added again since). */
   readonly removedAcked = new Set<string>();
+  /** A public torrent removed with its data (acknowledged, or in flight at a kill and gone after
+   *  it): every path its files had, none of which may exist (until the same torrent is added again). */
+  readonly removedFiles = new Map<string, string[]>();
   #pool: Payload[];
   #busy = new Set<string>();
   #sid = '';
@@ -151,6 +156,7 @@ export class Churn {
     for (const rel of p.files.keys()) t.names.set(rel, rel);
     this.torrents.set(p.ih, t);
     this.removedAcked.delete(p.ih);
+    this.removedFiles.delete(p.ih);
     await this.#op('add', p.ih, `${p.kind} ${p.ih.slice(0, 8)} (${p.length} B)`, async () => {
       await this.#rig.add(p, savePath);
       t.acked = true;
@@ -220,6 +226,7 @@ export class Churn {
       // Back in the pool: the same torrent may be added again, from nothing.
       this.torrents.delete(t.p.ih);
       this.removedAcked.add(t.p.ih);
+      this.noteRemovedFiles(t);
       this.#pool.push(t.p);
     });
   }
@@ -242,6 +249,18 @@ export class Churn {
       await r.text();
       if (r.ok) t.registered = true;
     });
+  }
+
+  /** A public torrent's files, by every name and in every folder they had (a private share's
+   *  plaintext is not the torrent's files: not judged). */
+  noteRemovedFiles(t: Tracked): void {
+    const name = t.folder ?? t.p.meta?.name;
+    if (t.p.kind !== 'public' || !name) return;
+    const multi = t.p.files.size > 1;
+    const paths = [...t.places].flatMap((place) => multi
+      ? [...t.p.files.keys()].flatMap((orig) => [join(place, name, orig), join(place, name, t.names.get(orig) ?? orig)])
+      : [join(place, name), ...(t.names.get('') ? [join(place, t.names.get('')!)] : [])]);
+    this.removedFiles.set(t.p.ih, [...new Set(paths)]);
   }
 
   /** A torrent whose add (or remove) was in flight at the kill and which is not there: back to the pool. */
