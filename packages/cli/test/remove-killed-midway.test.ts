@@ -90,3 +90,34 @@ test('a removal with the data killed after its rows went deletes the files at th
     await after.close();
   }
 });
+
+test("a private share's removal with the data killed after its rows went deletes its plaintext at the next start", { timeout: 120_000 }, async (t) => {
+  const root = tempDir(t);
+  const dl = join(root, 'dl');
+  const args = { args: ['--download-dir', dl] };
+  let node = await startServe(t, args);
+  const form = new FormData();
+  form.append('encrypt', 'true');
+  form.append('file', new Blob([new Uint8Array(randomBytes(150_000))]), 'minutes.pdf');
+  const made = await node.api('/api/torrents', { method: 'POST', body: form });
+  const body = (await made.json()) as Record<string, any>;
+  assert.equal(made.status, 201, JSON.stringify(body));
+  const ih = body.infoHash as string;
+  const plain = join(dl, 'minutes.pdf');
+  await until('the share to seed', async () => ((await rows(node)).some((r) => r.infoHash === ih && r.state === 'seeding') ? true : undefined));
+  assert.ok(existsSync(plain), 'its plaintext is in the download dir');
+  const stateDir = node.stateDir;
+  await node.stop();
+
+  // The rows' half of the removal as removeNow runs it for a share: its plaintext named for the tombstone.
+  const db = await StateDB.open(stateDir);
+  try {
+    await db.records.remove([ih], true, new Map(), new Map([[ih, plain]]));
+  } finally {
+    await db.close();
+  }
+  node = await startServe(t, { ...args, stateDir });
+  assert.deepEqual(await listed(node), [], 'the share stays removed');
+  assert.equal(existsSync(plain), false, 'its plaintext is deleted at the start');
+  await node.stop();
+});

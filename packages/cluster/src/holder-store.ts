@@ -53,6 +53,8 @@ export interface Tombstone {
   readonly savePath: string | null;
   /** The names the torrent's files had at the removal (its renamed_files then), if any. */
   readonly renamedFiles: Record<number, string[]> | null;
+  /** The remover's own tombstone of a private share: its plaintext (absolute), if it had one. */
+  readonly plaintextPath: string | null;
 }
 
 export class HolderStore {
@@ -184,11 +186,11 @@ export class HolderStore {
   /** `member`'s tombstones: its copies of torrents removed through other members that it has not
    *  acted on (it was down, or held no running copy: a placement not taken yet). */
   async tombstonesOf(member: string, infoHash?: string): Promise<Tombstone[]> {
-    const rows = await this.#store.all<{ info_hash: string; state: string; save_path: string | null; renamed_files: string | null }>(
-      `SELECT info_hash, state, save_path, renamed_files FROM torrent_holders WHERE member_id = ? AND state IN ('${REMOVED}', '${REMOVED_WITH_DATA}')${infoHash ? ' AND info_hash = ?' : ''}`,
+    const rows = await this.#store.all<{ info_hash: string; state: string; save_path: string | null; renamed_files: string | null; plaintext_path: string | null }>(
+      `SELECT info_hash, state, save_path, renamed_files, plaintext_path FROM torrent_holders WHERE member_id = ? AND state IN ('${REMOVED}', '${REMOVED_WITH_DATA}')${infoHash ? ' AND info_hash = ?' : ''}`,
       infoHash ? [member, infoHash] : [member],
     );
-    return rows.map((r) => ({ infoHash: r.info_hash, deleteData: r.state === REMOVED_WITH_DATA, savePath: r.save_path, renamedFiles: renamesOf(r.renamed_files) }));
+    return rows.map((r) => ({ infoHash: r.info_hash, deleteData: r.state === REMOVED_WITH_DATA, savePath: r.save_path, renamedFiles: renamesOf(r.renamed_files), plaintextPath: r.plaintext_path }));
   }
 
   /** Torrents placed on `member` that it has not taken yet (it looks each tick, in case the notice

@@ -241,7 +241,7 @@ export class Holdings {
         // came back and did not load it) is this sweep's too, or it stayed for good (bench:crash --cluster).
         const [t] = await this.#holders.tombstonesOf(this.#m.id, infoHash);
         if (!t || node.session.get(infoHash)) return;
-        const files = await dropTombstoned(node, infoHash, t.deleteData, t.savePath, t.renamedFiles);
+        const files = await dropTombstoned(node, t);
         node.out.event('cluster', { state: 'removed copy dropped', infoHash, files: files ?? null });
       } catch (err) {
         node.out.note(`cluster: dropping this member's copy of ${infoHash}, removed through another member, failed: ${errorMessage(err)}`);

@@ -1,36 +1,45 @@
 // A member's copy of a torrent another member removed while this one was away (issue 63, found by
 // bench:crash --cluster): the library's row is gone, this member's holder row is a tombstone, and its
 // resume record was left for it (the node's records.remove), so it still knows the copy's files.
+// Likewise a node's (or member's) own copy when it was killed during its own removal with the data,
+// between the rows and the files: its own tombstone, with a private share's plaintext on it.
 import type { CascadeNode } from '@cascade/node';
 import { deleteOwnFiles, liveFiles, oneAtATime, otherOwners, renamedOnDisk } from '@cascade/node/cluster-host';
 import { parseInfoDict, parseTorrent, renamedMetainfo, type Metainfo } from '@cascade/engine';
-import { HolderStore } from './holder-store.ts';
+import { rm } from 'node:fs/promises';
+import { resolve, sep } from 'node:path';
+import { HolderStore, type Tombstone } from './holder-store.ts';
 
 const lib = { parseTorrent, parseInfoDict, renamedMetainfo };
 
 /**
- * With `deleteData` the files of that info dict under `savePath` go (those a torrent here owns
- * apart); then the tombstone and the resume record (only if still a tombstone: an add through this
- * member since made it a copy again). The torrent may be in the library (a surplus copy trimmed, or
- * the torrent added again through another member): while this member's row is a tombstone it holds
- * no other copy, so the files are still this old copy's. Returns how many files it deleted
- * (undefined: their names were not known, so they stay).
+ * With the tombstone's `deleteData` the files of that info dict under its save path go (by the
+ * .torrent's names and as renamed; those a torrent here owns apart), and a private share's plaintext
+ * the remover kept on its own; then the tombstone and the resume record (only if still a tombstone:
+ * an add through this member since made it a copy again). The torrent may be in the library (a
+ * surplus copy trimmed, or the torrent added again through another member): while this member's row
+ * is a tombstone it holds no other copy, so the files are still this old copy's. Returns how many
+ * files it deleted (undefined: their names were not known, so they stay).
  */
-export function dropTombstoned(node: Pick<CascadeNode, 'session' | 'db'>, infoHash: string, deleteData: boolean, savePath: string | null, renamedFiles: Record<number, string[]> | null = null): Promise<number | undefined> {
+export function dropTombstoned(node: Pick<CascadeNode, 'session' | 'db'>, t: Tombstone): Promise<number | undefined> {
   // Not beside a load of the same torrent (a member's start, a placement taken): the load that
   // added it after the look below kept its files while the tombstone and the resume record went.
-  return oneAtATime(node.session, [infoHash], () => dropNow(node, infoHash, deleteData, savePath, renamedFiles));
+  return oneAtATime(node.session, [t.infoHash], () => dropNow(node, t));
 }
 
-async function dropNow(node: Pick<CascadeNode, 'session' | 'db'>, infoHash: string, deleteData: boolean, savePath: string | null, renamedFiles: Record<number, string[]> | null): Promise<number | undefined> {
+async function dropNow(node: Pick<CascadeNode, 'session' | 'db'>, t: Tombstone): Promise<number | undefined> {
   const { session, db } = node;
+  const { infoHash, savePath } = t;
   if (session.get(infoHash)) return 0;
   let removed: number | undefined = 0;
-  if (deleteData && savePath) {
-    const metas = await copyMetainfos(db, infoHash, renamedFiles);
+  if (t.deleteData && savePath) {
+    const metas = await copyMetainfos(db, infoHash, t.renamedFiles);
     const owners = metas.length > 0 ? await otherOwners(db, lib, infoHash, liveFiles(session, db)) : undefined;
     if (!owners) removed = undefined;
     else for (const meta of metas) if (!session.get(infoHash)) removed += await deleteOwnFiles(meta, savePath, owners);
+    // A private share's plaintext (the remover's own tombstone), only ever below the save path.
+    const plain = t.plaintextPath && resolve(t.plaintextPath);
+    if (plain && plain.startsWith(resolve(savePath) + sep) && !session.get(infoHash)) await rm(plain, { recursive: true, force: true });
   }
   await db.records.dropTombstone(infoHash);
   return removed;
@@ -42,7 +51,7 @@ async function dropNow(node: Pick<CascadeNode, 'session' | 'db'>, infoHash: stri
  *  Returns how many tombstones there were. */
 export async function dropOwnTombstones(node: Pick<CascadeNode, 'session' | 'db'>): Promise<number> {
   const tombstones = await new HolderStore(node.db.store).tombstonesOf(node.db.memberId);
-  for (const t of tombstones) await dropTombstoned(node, t.infoHash, t.deleteData, t.savePath, t.renamedFiles);
+  for (const t of tombstones) await dropTombstoned(node, t);
   return tombstones.length;
 }
 

@@ -508,8 +508,10 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 27: a removal's tombstone keeps the names the torrent's files had then (torrents.renamed_files):
   // a holder down at the removal deletes its copy by them when back, the library's row being gone
-  // (before, by the .torrent's names alone: a renamed file stayed; issue 63).
+  // (before, by the .torrent's names alone: a renamed file stayed; issue 63). And the remover's own
+  // keeps a private share's plaintext (its folder or file): a kill before it went left it for good.
   `
   ALTER TABLE torrent_holders ADD COLUMN renamed_files TEXT;  -- JSON as torrents.renamed_files, on a removal's tombstone; NULL otherwise
+  ALTER TABLE torrent_holders ADD COLUMN plaintext_path TEXT; -- a private share's plaintext, absolute, on the remover's own tombstone; NULL otherwise
   `,
 ];

@@ -350,13 +350,13 @@ export class TorrentRecords extends RecordView {
   /** Forgets torrents, their resume records, stored peers, share keys and content ids, in one
    *  transaction; returns how many were known. Other members' holder rows become tombstones that
    *  say whether they delete their copies too (deleteData). */
-  async remove(infoHashes: readonly string[], deleteData = false, infos?: ReadonlyMap<string, Uint8Array>): Promise<number> {
+  async remove(infoHashes: readonly string[], deleteData = false, infos?: ReadonlyMap<string, Uint8Array>, plaintexts?: ReadonlyMap<string, string>): Promise<number> {
     if (infoHashes.length === 0) return 0;
     await this.#statuses.settled(); // a status still on its way must not bring a row back, nor land after
     const known = await this.store.transaction(async (tx) => {
       let known = 0;
       for (const ih of infoHashes) {
-        known += await removeTorrentRows(tx, ih, this.memberId, deleteData, infos?.get(ih));
+        known += await removeTorrentRows(tx, ih, this.memberId, deleteData, infos?.get(ih), plaintexts?.get(ih));
       }
       return known;
     });

@@ -191,7 +191,7 @@ export const REMOVE_HOLDERS = `UPDATE torrent_holders SET state = ? WHERE info_h
 /** One torrent's rows go, in the caller's transaction (TorrentRecords.remove): the library's, this
  *  member's holder row; every other holder's becomes a tombstone (REMOVED_WITH_DATA: its copy goes
  *  too). Returns how many library rows went (0: not known). */
-export async function removeTorrentRows(tx: Queryable, ih: string, memberId: string, deleteData: boolean, info: Uint8Array | undefined): Promise<number> {
+export async function removeTorrentRows(tx: Queryable, ih: string, memberId: string, deleteData: boolean, info: Uint8Array | undefined, plaintext?: string): Promise<number> {
   // The files' names as renamed, for the holders that delete their copies later (dropTombstoned):
   // the library's row, which holds them, goes now.
   if (deleteData) await tx.run('UPDATE torrent_holders SET renamed_files = (SELECT t.renamed_files FROM torrents t WHERE t.info_hash = torrent_holders.info_hash) WHERE info_hash = ?', [ih]);
@@ -220,6 +220,8 @@ export async function removeTorrentRows(tx: Queryable, ih: string, memberId: str
     }
   }
   await tx.run(REMOVE_HOLDERS, [deleteData ? REMOVED_WITH_DATA : REMOVED, ih]);
+  // A private share's plaintext is its data too (the remover deletes it): on its own tombstone.
+  if (deleteData && plaintext) await tx.run('UPDATE torrent_holders SET plaintext_path = ? WHERE info_hash = ? AND member_id = ?', [plaintext, ih, memberId]);
   return known;
 }
 

@@ -38,6 +38,7 @@ async function removeNow(node: RemovalParts, infoHashes: readonly string[], dele
   const { session, db } = node;
   const outcome = new Map<string, unknown>();
   const deletions = new Map<string, () => Promise<unknown>>(); // with deleteData: what goes once the rows are gone
+  const plaintexts = new Map<string, string>(); // private shares' plaintext, kept on the tombstone until it went
   const lib = await loadEngine();
   for (const infoHash of infoHashes) {
     try {
@@ -49,7 +50,8 @@ async function removeNow(node: RemovalParts, infoHashes: readonly string[], dele
       const owners = meta && (await otherOwners(db, lib, infoHash, liveFiles(session, db)));
       const remove = async () => (t ? session.remove(infoHash, { deleteData }) : meta && owners && deleteOwnFiles(meta, rec!.savePath, owners));
       // A private share's plaintext is its data too.
-      const forget = async () => (deleteData && plaintext && rec && (await rm(join(rec.savePath, plaintext), { recursive: true, force: true })), node.storage?.forget(infoHash));
+      if (deleteData && plaintext && rec) plaintexts.set(infoHash, join(rec.savePath, plaintext));
+      const forget = async () => (plaintexts.has(infoHash) && (await rm(plaintexts.get(infoHash)!, { recursive: true, force: true })), node.storage?.forget(infoHash));
       if (deleteData) await t?.pause(), deletions.set(infoHash, async () => (await remove(), await forget()));
       else await remove().then(forget);
       outcome.set(infoHash, undefined);
@@ -71,7 +73,7 @@ async function removeNow(node: RemovalParts, infoHashes: readonly string[], dele
       if (info) infos.set(ih, info);
     }
   }
-  await (ownCopy ? db.records.dropOwn(gone) : db.records.remove(gone, deleteData, infos));
+  await (ownCopy ? db.records.dropOwn(gone) : db.records.remove(gone, deleteData, infos, plaintexts));
   for (const ih of gone) {
     node.model.forget(ih);
     node.queue.forget(ih);
