@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { REMOVE_TORRENT } from '@cascade/node-state';
-import { sqlite } from './store-engines.ts';
+import { sqlite } from '../../node/test/store-engines.ts';
 
 const GIVE_ID = 'INSERT INTO compat_torrent_ids (api, info_hash, id) SELECT ?, ?, COALESCE(MAX(id), 0) + 1 FROM compat_torrent_ids WHERE api = ?';
 

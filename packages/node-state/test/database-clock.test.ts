@@ -4,7 +4,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { nowSql } from '@cascade/node-state';
-import { postgres, sqlite, type Open } from './store-engines.ts';
+import { postgres, sqlite, type Open } from '../../node/test/store-engines.ts';
 
 async function sameClockInOneStatement(t: TestContext, open: Open): Promise<void> {
   const store = await open(t);
