@@ -111,7 +111,7 @@ test('every module the launcher loads is at its real path', (t) => {
   const r = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(recorder)}`, LAUNCHER, 'list', '--json', '--state-dir', state], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const files = (JSON.parse(readFileSync(record, 'utf8')) as string[]).filter((u) => u.startsWith('file:')).map((u) => fileURLToPath(u));
-  assert.ok(files.some((f) => f.endsWith(path.join('packages', 'node', 'src', 'state', 'state-db.ts'))), 'the command loaded the node package');
+  assert.ok(files.some((f) => f.endsWith(path.join('packages', 'node-state', 'src', 'state-db.ts'))), 'the command loaded the node state package');
   for (const f of files) assert.equal(realpathSync(f), f, 'loaded through a symlink');
 });
 
