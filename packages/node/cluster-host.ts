@@ -8,7 +8,7 @@
 export type { Dialect, Store } from '@cascade/node-state/store';
 export type { PostgresStore } from '@cascade/node-state/postgres-store';
 export type { SharedWrite } from '@cascade/node-state';
-export { instanceId, nowSql } from '@cascade/node-state';
+export { instanceId, nowSql, parseRenamedFiles } from '@cascade/node-state';
 export { REMOVED, REMOVED_WITH_DATA } from '@cascade/node-state';
 export { FAILED, holderStates, type HolderState } from '@cascade/node-state';
 export { readStoredSettings } from './src/model/settings.ts';

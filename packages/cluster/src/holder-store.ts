@@ -4,7 +4,7 @@
 // statement fenced on its lease, and the other live holders a member gives its engine as peers.
 // Times are the database's clock (the node's nowSql), read inside each statement.
 
-import { FAILED, REMOVED, REMOVED_WITH_DATA, holderStates, nowSql, type HolderState, type Store } from '@cascade/node/cluster-host';
+import { FAILED, REMOVED, REMOVED_WITH_DATA, holderStates, nowSql, parseRenamedFiles, type HolderState, type Store } from '@cascade/node/cluster-host';
 
 export { FAILED, type HolderState };
 
@@ -190,7 +190,7 @@ export class HolderStore {
       `SELECT info_hash, state, save_path, renamed_files, plaintext_path FROM torrent_holders WHERE member_id = ? AND state IN ('${REMOVED}', '${REMOVED_WITH_DATA}')${infoHash ? ' AND info_hash = ?' : ''}`,
       infoHash ? [member, infoHash] : [member],
     );
-    return rows.map((r) => ({ infoHash: r.info_hash, deleteData: r.state === REMOVED_WITH_DATA, savePath: r.save_path, renamedFiles: renamesOf(r.renamed_files), plaintextPath: r.plaintext_path }));
+    return rows.map((r) => ({ infoHash: r.info_hash, deleteData: r.state === REMOVED_WITH_DATA, savePath: r.save_path, renamedFiles: parseRenamedFiles(r.renamed_files), plaintextPath: r.plaintext_path }));
   }
 
   /** Torrents placed on `member` that it has not taken yet (it looks each tick, in case the notice
@@ -238,13 +238,4 @@ export async function liveHolderUrls(store: Store, infoHash: string, except: str
     .filter((h) => h.alive && h.member !== except && h.url !== null)
     .sort((a, b) => b.progress - a.progress || (a.member < b.member ? -1 : 1))
     .map((h) => h.url!);
-}
-
-function renamesOf(json: string | null): Record<number, string[]> | null {
-  try {
-    const v: unknown = json ? JSON.parse(json) : null;
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<number, string[]>) : null;
-  } catch {
-    return null;
-  }
 }

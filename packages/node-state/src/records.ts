@@ -172,9 +172,14 @@ export function toRecord(r: Row): TorrentRecord {
     mirrors: parseStringList(r.mirrors),
     displayName: (r.display_name as string | null) ?? null,
     trackerTiers: parseJson(r.tracker_tiers, (v): v is string[][] => Array.isArray(v) && v.every((t) => Array.isArray(t) && t.every((u) => typeof u === 'string'))),
-    renamedFiles: parseJson(r.renamed_files, (v): v is Record<number, string[]> => !!v && typeof v === 'object' && !Array.isArray(v)),
+    renamedFiles: parseRenamedFiles(r.renamed_files),
     pieceOrder: toRecordPieceOrder(r),
   };
+}
+
+/** A renamed_files column (the torrents' row, a removal's tombstone): file index → path, or null. */
+export function parseRenamedFiles(v: unknown): Record<number, string[]> | null {
+  return parseJson(v, (x): x is Record<number, string[]> => !!x && typeof x === 'object' && !Array.isArray(x));
 }
 
 export function toRecordPieceOrder(r: Row): StoredPieceOrder | null {
