@@ -422,8 +422,8 @@ export interface SessionCounters {
   dhtNodes: number;
   /** BEP 14 local service discovery: messages sent (one per family), received, dropped (malformed,
    *  over a budget), peers learned, and the hosts they were learned from (each once, the last 16,
-   *  newest last; absent from engines without it). */
-  lsd?: { sent: number; received: number; dropped: number; peers: number; peerHosts: string[] };
+   *  newest last, with the peers each gave; absent from engines without it). */
+  lsd?: { sent: number; received: number; dropped: number; peers: number; peerHosts: string[]; peersByHost: Record<string, number> };
   /** uTP (BEP 29) datagrams in and out, those dropped (not uTP, or for no connection of ours),
    *  SYNs refused (over the accept rate or the connection cap), and uTP connections open now
    *  (absent when uTP is off). */

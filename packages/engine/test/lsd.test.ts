@@ -62,7 +62,8 @@ test('the service over real torrents: private never announced, own cookie ignore
   assert.equal(priv.lsdAllowed(), false, 'BEP 27: a private torrent is never announced on the LAN');
 
   const torrents = new Map<string, LsdTorrent>([[pub.infoHashHex, pub], [priv.infoHashHex, priv]]);
-  const lsd = new LocalDiscovery({ port: () => 6881, find: (hex) => torrents.get(hex), intervalMs: 400 });
+  const counters = { lsdSent: 0, lsdReceived: 0, lsdDropped: 0, lsdPeers: 0, lsdPeerHosts: [], lsdPeersByHost: new Map<string, number>() };
+  const lsd = new LocalDiscovery({ port: () => 6881, find: (hex) => torrents.get(hex), intervalMs: 400, counters });
   t.after(() => lsd.close());
   const wire = recorder();
   lsd.attach(wire);
@@ -92,6 +93,7 @@ test('the service over real torrents: private never announced, own cookie ignore
   const before = wire.sent.length;
   for (let i = 0; i < 1000; i++) lsd.receive(from('beef', 20_000 + i), '127.9.0.4');
   assert.ok(pub.discovery().lsd!.peersFound <= 21, `peers from one sender are capped (${pub.discovery().lsd!.peersFound})`);
+  assert.deepEqual(Object.fromEntries(counters.lsdPeersByHost), { '127.9.0.3': 1, '127.9.0.4': 20 }, 'counted by the host that gave them');
   await new Promise((r) => setTimeout(r, 300));
   assert.ok(wire.sent.length - before <= 4, `the flood made us send little (${wire.sent.length - before} messages)`);
 });

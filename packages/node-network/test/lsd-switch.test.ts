@@ -32,7 +32,7 @@ test('a node started as `serve` starts one, under `node --test`, stays off the L
   const node = await startNode({ stateDir: join(dir, 'state'), port: 0, host: '127.0.0.1', dht: false, dhtBootstrap: [], trackers: [] }, silentLog, { network: networkPlugin({ lsd: 'setting' }) });
   t.after(() => node.stop());
   assert.equal(node.model.getSettings().lsd, true, 'on by default, as in libtorrent');
-  assert.deepEqual(node.health().lsd, { enabled: false, families: [], error: null, sent: 0, received: 0, dropped: 0, peers: 0, peerHosts: [] });
+  assert.deepEqual(node.health().lsd, { enabled: false, families: [], error: null, sent: 0, received: 0, dropped: 0, peers: 0, peerHosts: [], peersByHost: {} });
   await node.model.setSettings({ lsd: false });
   await node.model.setSettings({ lsd: true });
   assert.deepEqual((node.health().lsd as { error: unknown }).error, null, 'switching the setting does not start it either');

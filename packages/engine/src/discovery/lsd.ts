@@ -61,6 +61,8 @@ export interface LsdCounters {
   /** The hosts peers were learned from, each once, the last PEER_HOSTS_KEPT (newest last): what an
    *  operator (or a test) reads to tell a neighbour's announce from a stranger's. */
   lsdPeerHosts: string[];
+  /** Peers learned from each host in lsdPeerHosts: a flood is judged by its sender's own count. */
+  lsdPeersByHost: Map<string, number>;
 }
 
 const PEER_HOSTS_KEPT = 16;
@@ -70,7 +72,8 @@ function notePeerHost(c: LsdCounters, host: string): void {
   const at = c.lsdPeerHosts.indexOf(host);
   if (at >= 0) c.lsdPeerHosts.splice(at, 1);
   c.lsdPeerHosts.push(host);
-  if (c.lsdPeerHosts.length > PEER_HOSTS_KEPT) c.lsdPeerHosts.shift();
+  c.lsdPeersByHost.set(host, (c.lsdPeersByHost.get(host) ?? 0) + 1);
+  if (c.lsdPeerHosts.length > PEER_HOSTS_KEPT) c.lsdPeersByHost.delete(c.lsdPeerHosts.shift()!);
 }
 
 export interface LsdMessage {
@@ -164,7 +167,7 @@ export class LocalDiscovery {
     this.opts = opts;
     this.interval = Math.max(100, opts.intervalMs ?? LSD_INTERVAL_MS);
     this.minGap = Math.min(MIN_GAP_MS, this.interval);
-    this.counters = opts.counters ?? { lsdSent: 0, lsdReceived: 0, lsdDropped: 0, lsdPeers: 0, lsdPeerHosts: [] };
+    this.counters = opts.counters ?? { lsdSent: 0, lsdReceived: 0, lsdDropped: 0, lsdPeers: 0, lsdPeerHosts: [], lsdPeersByHost: new Map() };
     this.cookie = opts.cookie ?? Math.floor(Math.random() * 0x1_0000_0000).toString(16).padStart(8, '0');
   }
 

@@ -15,7 +15,7 @@ export interface SessionLsdEnv {
 }
 
 export class SessionLsd {
-  readonly counters: LsdCounters = { lsdSent: 0, lsdReceived: 0, lsdDropped: 0, lsdPeers: 0, lsdPeerHosts: [] };
+  readonly counters: LsdCounters = { lsdSent: 0, lsdReceived: 0, lsdDropped: 0, lsdPeers: 0, lsdPeerHosts: [], lsdPeersByHost: new Map() };
   private service: LocalDiscovery | undefined;
   private state: LocalDiscoveryStatus = { enabled: false, families: [], error: null };
   private switching: Promise<void> = Promise.resolve();

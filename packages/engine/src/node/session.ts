@@ -445,7 +445,7 @@ export class Session implements SessionHandle {
     for (const t of this.torrents.values()) t.countPeers(peers);
     const l = this.lsd.counters;
     const utp = this.utp ? { ...this.utp.counters, connections: this.utp.connectionCount } : undefined;
-    return { ...snapshot(this.tally, peers, this.dht?.nodeCount() ?? 0), lsd: { sent: l.lsdSent, received: l.lsdReceived, dropped: l.lsdDropped, peers: l.lsdPeers, peerHosts: [...l.lsdPeerHosts] }, ...(utp ? { utp } : {}) };
+    return { ...snapshot(this.tally, peers, this.dht?.nodeCount() ?? 0), lsd: { sent: l.lsdSent, received: l.lsdReceived, dropped: l.lsdDropped, peers: l.lsdPeers, peerHosts: [...l.lsdPeerHosts], peersByHost: Object.fromEntries(l.lsdPeersByHost) }, ...(utp ? { utp } : {}) };
   }
 
   setLocalDiscovery(on: boolean, opts: { intervalMs?: number | undefined } = {}): Promise<void> {

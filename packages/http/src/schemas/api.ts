@@ -351,7 +351,7 @@ export const healthSchema = {
     lsd: {
       type: ['object', 'null'],
       description: 'BEP 14 local service discovery: on or off (the lsd setting, serve --no-lsd, CASCADE_LSD), the address families it runs on, why one is missing, messages sent (one per family), received and dropped, peers learned and the hosts they were learned from (each once, the last 16, newest last); members only',
-      properties: { enabled: bool, families: { type: 'array', items: int }, error: nullable('string'), sent: int, received: int, dropped: int, peers: int, peerHosts: { type: 'array', items: { type: 'string' } } },
+      properties: { enabled: bool, families: { type: 'array', items: int }, error: nullable('string'), sent: int, received: int, dropped: int, peers: int, peerHosts: { type: 'array', items: { type: 'string' } }, peersByHost: { type: 'object', additionalProperties: int } },
     },
     reachability: {
       type: 'object',
