@@ -3,6 +3,7 @@
 // platform-free arithmetic gives, or the node's did and account would change.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { identityFromSigningSecret, makeBinding, signBytes, signDigest, useEd25519Verifier, verifyBinding, verifyBytes } from '@cascade/identity';
 import { nativeSecp256k1Loaded, nativeSecp256k1Sign, opensslSecp256k1Sign } from '@cascade/identity/native-secp256k1';
@@ -104,4 +105,29 @@ test('Ed25519 signatures OpenSSL accepts pass without the package\'s arithmetic;
   } finally {
     useNativeSignatures();
   }
+});
+
+test('Node: deriving an identity with native public keys, signing and checking a hello loads no curve', () => {
+  const script = `
+    import { registerHooks } from 'node:module';
+    const loaded = [];
+    registerHooks({ load(url, ctx, next) { loaded.push(url); return next(url, ctx); } });
+    const { NATIVE_PUBLIC_KEYS, useNativeSignatures } = await import(${JSON.stringify(new URL('../src/core/node-identity.ts', import.meta.url).href)});
+    const id = await import('@cascade/identity');
+    useNativeSignatures();
+    const me = id.identityFromSigningSecret(new Uint8Array(32).fill(7), 'n', 0, NATIVE_PUBLIC_KEYS);
+    const sig = id.signBytes(me, 'test', new Uint8Array([1, 2, 3]));
+    const ok = id.verifyBytes(me.did, 'test', new Uint8Array([1, 2, 3]), sig);
+    const curves = loaded.filter((u) => /@noble\\/(curves|ciphers)|scrypt/.test(u));
+    console.log(JSON.stringify({ ok, address: me.address, curves }));
+    // Asked for, a curve loads then.
+    const fresh = id.generateIdentity('x');
+    console.log(JSON.stringify({ generated: fresh.did.startsWith('did:key:'), curves: loaded.filter((u) => u.includes('@noble/curves')).length }));
+  `;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: import.meta.dirname, encoding: 'utf8' }).trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(out[0].ok, true, 'the native signature checks');
+  assert.match(out[0].address, /^0x[0-9a-fA-F]{40}$/);
+  assert.deepEqual(out[0].curves, [], 'no curve or cipher module loaded');
+  assert.equal(out[1].generated, true);
+  assert.ok(out[1].curves > 0, 'generating an identity loads the curves it needs');
 });

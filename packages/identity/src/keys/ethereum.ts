@@ -2,11 +2,11 @@
 // "personal_sign" signatures, the kind every wallet (MetaMask through EIP-1193) makes, so a binding
 // signed here verifies with viem, ethers or a contract's ecrecover, and one signed by an external
 // wallet verifies here. Platform-free.
-import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { bytesToHex as toHex, hexToBytes } from '@noble/hashes/utils.js';
 import { concat, utf8 } from '../encoding/encoding.ts';
 import { isAddress, type Address } from './syntax.ts';
+import { curves } from '#curves';
 
 // Their home is ./syntax.ts (no curves there); exported from here as before.
 export { isAddress, type Address };
@@ -28,7 +28,24 @@ export function checksumAddress(address: string): Address {
 }
 
 export function addressOfPublicKey(pub: Uint8Array): Address {
-  return addressOfUncompressed(secp256k1.Point.fromBytes(pub).toBytes(false));
+  return addressOfUncompressed(curves.secp256k1().Point.fromBytes(pub).toBytes(false));
+}
+
+/** The address of an identity's own key, made from its secret (65 bytes, 04 ‖ x ‖ y, on the curve
+ *  by construction): no point check, so no curve is loaded for it. Anything else: addressOfPublicKey. */
+export function addressOfOwnKey(pub: Uint8Array): Address {
+  if (pub.length !== 65 || pub[0] !== 4) throw new Error('not an uncompressed secp256k1 public key');
+  return addressOfUncompressed(pub);
+}
+
+/** secp256k1's group order n. */
+const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+
+/** Whether 32 bytes are a secp256k1 secret key: 0 < k < n (as the curve's isValidSecretKey). */
+export function isValidSecp256k1Secret(k: Uint8Array): boolean {
+  if (k.length !== 32) return false;
+  const v = BigInt('0x' + toHex(k));
+  return v > 0n && v < SECP256K1_N;
 }
 
 /** The address of a 65-byte 04 ‖ x ‖ y key known to be on the curve. */
@@ -37,7 +54,7 @@ function addressOfUncompressed(pub: Uint8Array): Address {
 }
 
 export function addressFromSecret(secret: Uint8Array): Address {
-  return addressOfPublicKey(secp256k1.getPublicKey(secret));
+  return addressOfPublicKey(curves.secp256k1().getPublicKey(secret));
 }
 
 /** keccak256("\x19Ethereum Signed Message:\n" + byte length + message): what personal_sign signs. */
@@ -50,7 +67,7 @@ function personalHash(message: string): Uint8Array {
  *  recovery ‖ r ‖ s (the identity package's `format: 'recovered'`). */
 export type Secp256k1Signer = (digest: Uint8Array, secret: Uint8Array) => Uint8Array;
 
-let secp256k1Sign: Secp256k1Signer = (digest, secret) => secp256k1.sign(digest, secret, { prehash: false, format: 'recovered' });
+let secp256k1Sign: Secp256k1Signer = (digest, secret) => curves.secp256k1().sign(digest, secret, { prehash: false, format: 'recovered' });
 
 /**
  * Signs with a faster secp256k1 from now on (a node: its point multiplication from OpenSSL, see
@@ -97,7 +114,7 @@ export function recoverDigestSigner(digest: Uint8Array, signature: string): Addr
     const sig = concat(Uint8Array.of(recovery), raw.subarray(0, 64));
     const fast = digest.length === 32 ? secp256k1Recover?.(sig, digest) : undefined;
     if (fast?.length === 65 && fast[0] === 4) return addressOfUncompressed(fast);
-    return addressOfPublicKey(secp256k1.recoverPublicKey(sig, digest, { prehash: false }));
+    return addressOfPublicKey(curves.secp256k1().recoverPublicKey(sig, digest, { prehash: false }));
   } catch {
     return undefined;
   }

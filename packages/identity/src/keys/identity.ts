@@ -5,15 +5,12 @@
 // The Ethereum key is derived from the Ed25519 secret (HKDF-SHA256, info "cascade-identity/ethereum/v1"),
 // so an identity exported before the account existed gets the same account on every device, and the
 // export format did not change.
-import { ed25519, x25519 } from '@noble/curves/ed25519.js';
-import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
-import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
-import { scryptAsync } from '@noble/hashes/scrypt.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { randomBytes } from '@noble/hashes/utils.js';
 import { b64u, base58btc, canonicalJson, concat, equalBytes, fromB64u, fromBase58btc, fromUtf8, utf8 } from '../encoding/encoding.ts';
-import { addressOfPublicKey, type Address } from './ethereum.ts';
+import { addressOfOwnKey, isValidSecp256k1Secret, type Address } from './ethereum.ts';
+import { curves } from '#curves';
 import { DID_PREFIX, signingKeyFromDid } from './syntax.ts';
 
 export { isDid, signingKeyFromDid } from './syntax.ts';
@@ -40,13 +37,21 @@ const ED25519_MULTICODEC = new Uint8Array([0xed, 0x01]);
 export const MAX_NAME_LENGTH = 64;
 
 export function generateIdentity(name = ''): Identity {
-  const sign = ed25519.keygen();
+  const sign = curves.ed25519().keygen();
   return assemble(sign.secretKey, undefined, name, Date.now());
 }
 
 /** The X25519 secret a did:key implies: RFC 7748's birational map of the Ed25519 key. */
 export function dhSecretFromSigningSecret(signSecret: Uint8Array): Uint8Array {
-  return ed25519.utils.toMontgomerySecret(signSecret);
+  // RFC 7748 §5 / RFC 8032 §5.1.5: the first half of SHA-512 of the secret, clamped (as the noble
+  // curves' toMontgomerySecret, which this package used; the same bytes: identity.test.ts). Plain
+  // hashing: no curve is loaded for it.
+  if (signSecret.length !== 32) throw new Error('Ed25519 secret must be 32 bytes');
+  const h = sha512(signSecret).slice(0, 32);
+  h[0] &= 248;
+  h[31] &= 127;
+  h[31] |= 64;
+  return h;
 }
 
 /**
@@ -63,9 +68,9 @@ export interface PublicKeys {
 }
 
 const PURE: PublicKeys = {
-  ed25519: (s) => ed25519.getPublicKey(s),
-  x25519: (s) => x25519.getPublicKey(s),
-  secp256k1: (s) => secp256k1.getPublicKey(s, false),
+  ed25519: (s) => curves.ed25519().getPublicKey(s),
+  x25519: (s) => curves.x25519().getPublicKey(s),
+  secp256k1: (s) => curves.secp256k1().getPublicKey(s, false),
 };
 
 function assemble(signSecret: Uint8Array, legacyDhSecret: Uint8Array | undefined, name: string, created: number, keys: PublicKeys = PURE): Identity {
@@ -81,7 +86,7 @@ function assemble(signSecret: Uint8Array, legacyDhSecret: Uint8Array | undefined
     dhSecret,
     ...(legacy ? { legacyDhSecret: legacy } : {}),
     ethSecret,
-    address: addressOfPublicKey(keys.secp256k1(ethSecret)),
+    address: addressOfOwnKey(keys.secp256k1(ethSecret)),
     name: cleanName(name),
     created,
   };
@@ -103,7 +108,7 @@ export function ethereumSecret(signSecret: Uint8Array): Uint8Array {
   for (let i = 0; ; i++) {
     const k = hkdf(sha256, signSecret, new Uint8Array(0), utf8(`cascade-identity/ethereum/v1${i ? `/${i}` : ''}`), 32);
     // Out of range (0 or ≥ the group order) with probability ~2^-128; then derive again.
-    if (secp256k1.utils.isValidSecretKey(k)) return k;
+    if (isValidSecp256k1Secret(k)) return k;
   }
 }
 
@@ -156,7 +161,7 @@ export function safetyNumber(didA: string, didB: string): string {
 /** Makes Ed25519 signatures: `(message, secret) → signature`. */
 export type Ed25519Signer = (msg: Uint8Array, secret: Uint8Array) => Uint8Array;
 
-let ed25519Sign: Ed25519Signer = (msg, secret) => ed25519.sign(msg, secret);
+let ed25519Sign: Ed25519Signer = (msg, secret) => curves.ed25519().sign(msg, secret);
 
 /**
  * Signs with the platform's Ed25519 from now on (a node: OpenSSL, microseconds, where this package's
@@ -193,7 +198,7 @@ export function verifyBytes(did: string, domain: string, msg: Uint8Array, sig: U
     if (sig.length !== 64) return false;
     const signed = concat(utf8(domain + '\n'), msg);
     const key = signingKeyFromDid(did);
-    return ed25519QuickVerify?.(sig, signed, key) === true || ed25519.verify(sig, signed, key);
+    return ed25519QuickVerify?.(sig, signed, key) === true || curves.ed25519().verify(sig, signed, key);
   } catch {
     return false;
   }
@@ -259,7 +264,7 @@ export interface IdentityExportFile {
 
 async function exportKey(passphrase: string, salt: Uint8Array, N: number, r: number, p: number): Promise<Uint8Array> {
   if (!passphrase) throw new Error('a passphrase is required');
-  return scryptAsync(utf8(passphrase.normalize('NFKC')), salt, { N, r, p, dkLen: 32, maxmem: 2 ** 30 });
+  return curves.scryptAsync()(utf8(passphrase.normalize('NFKC')), salt, { N, r, p, dkLen: 32, maxmem: 2 ** 30 });
 }
 
 /** Passphrase-encrypted identity file (JSON text): scrypt → XChaCha20-Poly1305, the did as associated data. */
@@ -270,7 +275,7 @@ export async function exportIdentity(id: Identity, passphrase: string, opts: Exp
   const salt = randomBytes(16);
   const nonce = randomBytes(24);
   const key = await exportKey(passphrase, salt, N, r, p);
-  const ct = xchacha20poly1305(key, nonce, utf8(id.did)).encrypt(utf8(JSON.stringify(serializeIdentity(id))));
+  const ct = curves.xchacha20poly1305()(key, nonce, utf8(id.did)).encrypt(utf8(JSON.stringify(serializeIdentity(id))));
   const file: IdentityExportFile = {
     format: 'cascade-identity', v: 1, did: id.did,
     kdf: { name: 'scrypt', N, r, p, salt: b64u(salt) }, cipher: 'xchacha20poly1305', nonce: b64u(nonce), ct: b64u(ct),
@@ -293,7 +298,7 @@ export async function importIdentity(text: string, passphrase: string): Promise<
   const key = await exportKey(passphrase, fromB64u(f.kdf.salt), N, r, p);
   let plain: Uint8Array;
   try {
-    plain = xchacha20poly1305(key, fromB64u(f.nonce), utf8(f.did)).decrypt(fromB64u(f.ct));
+    plain = curves.xchacha20poly1305()(key, fromB64u(f.nonce), utf8(f.did)).decrypt(fromB64u(f.ct));
   } catch {
     throw new Error('wrong passphrase or damaged file');
   }
