@@ -39,7 +39,7 @@ export function addressOfOwnKey(pub: Uint8Array): Address {
 }
 
 /** secp256k1's group order n. */
-const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+export const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
 /** Whether 32 bytes are a secp256k1 secret key: 0 < k < n (as the curve's isValidSecretKey). */
 export function isValidSecp256k1Secret(k: Uint8Array): boolean {

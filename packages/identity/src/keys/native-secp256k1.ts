@@ -7,8 +7,8 @@
 // node's node-identity.test.ts), s = k⁻¹(z + r·d) mod n made low, and the recovery bit from R.
 import { createECDH, createHmac } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { SECP256K1_N as N } from './ethereum.ts';
 
-const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 const HALF_N = N >> 1n;
 
 const toBig = (b: Uint8Array): bigint => BigInt('0x' + (Buffer.from(b).toString('hex') || '0'));
