@@ -10,6 +10,7 @@ import { cidFromSha256 } from '@cascade/content';
 import { startVsftpd } from '../../sources/test/vsftpd.ts';
 import { tempDir } from './helpers.ts';
 import { cascade } from './node-process.ts';
+import { assertSameBytes } from '../../../scripts/assert-bytes.ts';
 
 test('an identifier nothing handles is a usage error naming what is accepted', async (t) => {
   const dir = tempDir(t);
@@ -40,7 +41,7 @@ test('an ftp:// URL with --sha256 downloads and is checked; a wrong --sha256 kee
   const out = join(root, 'out');
   const ok = await cascade(['download', url, '--sha256', sha, '-o', out, '--json']);
   assert.equal(ok.code, 0, ok.stderr);
-  assert.deepEqual(await readFile(join(out, 'disk image.iso')), data);
+  assertSameBytes(await readFile(join(out, 'disk image.iso')), data);
   const done = ok.lines.find((l) => l.event === 'done')!;
   assert.equal(done.sha256, sha);
   assert.equal(done.cid, cidFromSha256(Buffer.from(sha, 'hex')));

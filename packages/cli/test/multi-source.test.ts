@@ -15,6 +15,7 @@ import { createTorrent } from '@cascade/engine';
 import { startVsftpd } from '../../sources/test/vsftpd.ts';
 import { tempDir } from './helpers.ts';
 import { ltSeed } from './lt-seed.ts';
+import { assertSameBytes } from '../../../scripts/assert-bytes.ts';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const SIZE = 8 * 1024 * 1024;
@@ -109,7 +110,7 @@ test('the swarm and an HTTP mirror both give bytes to one download', async (t) =
   const out = join(f.root, 'out');
   const r = await download(t, [f.torrentPath, '-o', out, '--peer', `127.0.0.1:${seed.port}`, '--mirror', web.url]);
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(await readFile(join(out, 'file.bin')), f.data);
+  assertSameBytes(await readFile(join(out, 'file.bin')), f.data);
   const done = r.events.find((e) => e.event === 'done')!;
   const peer = bytesOf(done.sources, 'peer');
   const fromMirror = bytesOf(done.sources, 'mirror');
@@ -134,7 +135,7 @@ test('the seeder killed half-way: the mirror finishes the file', async (t) => {
   });
   assert.equal(r.code, 0, r.stderr);
   assert.ok(killedAt !== undefined, 'the seeder was killed during the download');
-  assert.deepEqual(await readFile(join(out, 'file.bin')), f.data);
+  assertSameBytes(await readFile(join(out, 'file.bin')), f.data);
   const done = r.events.find((e) => e.event === 'done')!;
   const peer = bytesOf(done.sources, 'peer');
   const fromMirror = bytesOf(done.sources, 'mirror');
@@ -152,7 +153,7 @@ test('a mirror serving corrupt bytes is banned and the swarm finishes', async (t
   const out = join(f.root, 'out');
   const r = await download(t, [f.torrentPath, '-o', out, '--peer', `127.0.0.1:${seed.port}`, '--mirror', bad.url]);
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(await readFile(join(out, 'file.bin')), f.data);
+  assertSameBytes(await readFile(join(out, 'file.bin')), f.data);
   const done = r.events.find((e) => e.event === 'done')!;
   const m = done.sources.find((s: Source) => s.kind === 'mirror');
   t.diagnostic(`mirror ${m?.downloaded} B in ${bad.ranges} ranges, banned ${m?.banned}; peer ${bytesOf(done.sources, 'peer')} B`);
@@ -170,7 +171,7 @@ test('an ftp:// mirror serves a torrent through the same picker (no peer at all)
   const out = join(f.root, 'out');
   const r = await download(t, [f.torrentPath, '-o', out, '--mirror', `${ftp.url}file.bin`]);
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(await readFile(join(out, 'file.bin')), f.data);
+  assertSameBytes(await readFile(join(out, 'file.bin')), f.data);
   const done = r.events.find((e) => e.event === 'done')!;
   assert.deepEqual(done.sources, [{ kind: 'mirror', address: `${ftp.url}file.bin`, downloaded: SIZE }]);
 });

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { Session, parseTorrent, bencode } from '../index.ts';
 import { FsStorage } from '../src/node/fs-storage.ts';
 import { seedWithLibtorrent, whenDone } from './session-helpers.ts';
+import { assertSameBytes } from '../../../scripts/assert-bytes.ts';
 
 const LT_CORPUS = fileURLToPath(new URL('./lt_corpus.py', import.meta.url));
 const PIECE = 16384;
@@ -73,13 +74,13 @@ test('symlinks, the executable bit and hidden files of a torrent downloaded from
   const h = await session.add(bytes, { savePath: out, peers: [`127.0.0.1:${port}`] });
   await whenDone(h);
   const pack = path.join(out, 'pack');
-  assert.deepEqual(await fs.readFile(path.join(pack, 'data', 'a.bin')), a);
+  assertSameBytes(await fs.readFile(path.join(pack, 'data', 'a.bin')), a);
 
   // Links: relative, inside the folder, and they lead to the data.
   assert.equal(await fs.readlink(path.join(pack, 'link-a')), path.join('data', 'a.bin'));
-  assert.deepEqual(await fs.readFile(path.join(pack, 'link-a')), a);
+  assertSameBytes(await fs.readFile(path.join(pack, 'link-a')), a);
   assert.equal(await fs.readlink(path.join(pack, 'data-link')), 'data');
-  assert.deepEqual(await fs.readFile(path.join(pack, 'data-link', 'a.bin')), a);
+  assertSameBytes(await fs.readFile(path.join(pack, 'data-link', 'a.bin')), a);
   assert.equal(await fs.readlink(path.join(pack, 'bin', 'near')), 'run.sh');
   // '..' is dropped from the target and "etc/passwd" is no file of the torrent: no link at all.
   await assert.rejects(fs.lstat(path.join(pack, 'escape')), { code: 'ENOENT' });
@@ -87,7 +88,7 @@ test('symlinks, the executable bit and hidden files of a torrent downloaded from
   // The executable bit on the file marked `x`, and on no other.
   assert.notEqual((await fs.stat(path.join(pack, 'bin', 'run.sh'))).mode & 0o100, 0);
   assert.equal((await fs.stat(path.join(pack, 'data', 'a.bin'))).mode & 0o111, 0);
-  assert.deepEqual(await fs.readFile(path.join(pack, '.note')), note);
+  assertSameBytes(await fs.readFile(path.join(pack, '.note')), note);
 
   // A restart checks the data: the links are neither missing files nor data to hash.
   await session.remove(meta.infoHashHex);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Session, createTorrent, type TorrentHandle } from '../index.ts';
 import { startRawSeeder, sendHostile } from './raw-peer.ts';
+import { assertSameBytes } from '../../../scripts/assert-bytes.ts';
 
 async function tmp(t: { after: (fn: () => unknown) => void }): Promise<string> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cascade-hostile-'));
@@ -51,7 +52,7 @@ for (const pieceLength of [16384, 65536]) test(`a seeder sending corrupt pieces 
   l.addPeer(`127.0.0.1:${honest.port}`);
   l.addPeer(`127.0.0.1:${evil.port}`); // banned: must not be dialled again
   await done;
-  assert.deepEqual(await fs.readFile(path.join(root, 'out', 'data.bin')), payload);
+  assertSameBytes(await fs.readFile(path.join(root, 'out', 'data.bin')), payload);
   assert.ok(!l.peers().some((p) => p.address === `127.0.0.1:${evil.port}`));
   // The session's totals (what the node's /metrics reports) saw the same.
   const c = leecher.counters();
@@ -103,5 +104,5 @@ test('malformed wire messages close the offending connection and the seeder keep
   t.after(() => leecher.close());
   const l = await leecher.add(torrent, { savePath: path.join(root, 'out'), peers: [`127.0.0.1:${seeder.port}`] });
   await waitFor(l, 'done');
-  assert.deepEqual(await fs.readFile(path.join(root, 'out', 'd.bin')), payload);
+  assertSameBytes(await fs.readFile(path.join(root, 'out', 'd.bin')), payload);
 });

@@ -9,6 +9,7 @@ settings = {
     'enable_dht': False, 'enable_lsd': False, 'enable_upnp': False, 'enable_natpmp': False,
     'allow_multiple_connections_per_ip': True, 'min_reconnect_time': 1,
     'enable_incoming_utp': False, 'enable_outgoing_utp': False,
+    'alert_mask': lt.alert.category_t.error_notification | lt.alert.category_t.storage_notification,
 }
 ses = lt.session(settings)
 src, save = sys.argv[1], sys.argv[2]
@@ -29,6 +30,13 @@ last = time.time()
 while not done.is_set():
     s = h.status()
     if s.is_seeding:
+        # Seeding means every piece passed its hash check, not that it is in the file: libtorrent
+        # 2.0 hashes from its store buffer, which its disk threads write out later, and the test
+        # reads the file as soon as it hears 'done'.
+        h.flush_cache()
+        deadline = time.time() + 30
+        while time.time() < deadline and not any(isinstance(a, lt.cache_flushed_alert) for a in ses.pop_alerts()):
+            ses.wait_for_alert(100)
         print('done', flush=True)
         done.wait()
         break

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Session, createTorrent, type ResumeData } from '../index.ts';
+import { assertSameBytes } from '../../../scripts/assert-bytes.ts';
 
 const PIECE = 16 * 1024;
 
@@ -90,6 +91,6 @@ for (const held of ['resume data', 'file stats'] as const)
   assert.equal(s.state, 'seeding', `after the move: ${JSON.stringify({ state: s.state, progress: s.progress, verified: s.verifiedPieces })}`);
   assert.equal(s.verifiedPieces, 24, 'every piece kept');
   assert.equal(h2.savePath, path.join(root, 'b'));
-  assert.deepEqual(await fs.readFile(path.join(root, 'b', 'data.bin')), payload);
+  assertSameBytes(await fs.readFile(path.join(root, 'b', 'data.bin')), payload);
   await assert.rejects(fs.stat(path.join(root, 'a', 'data.bin')), 'nothing left behind');
 });

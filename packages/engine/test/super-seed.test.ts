@@ -13,6 +13,7 @@ import { encodeBlockRef, encodeIndex, MSG } from '../src/wire/protocol.ts';
 import { rawLeecher as rawPeer, startCascadeSeed } from './raw-peer.ts';
 import { SuperSeeder } from '../src/swarm/super-seed.ts';
 import { Bitfield } from '../src/pieces/bitfield.ts';
+import { assertSameBytes } from '../../../scripts/assert-bytes.ts';
 
 const PIECE = 16 * 1024;
 const PIECES = 8;
@@ -74,7 +75,7 @@ test('a Cascade download from a super-seeding seed completes with the right byte
     if (h.stats().state === 'seeding') return (clearTimeout(timer), resolve());
     h.once('done', () => (clearTimeout(timer), resolve()));
   });
-  assert.deepEqual(await fs.readFile(path.join(root, 'out', 'data.bin')), payload);
+  assertSameBytes(await fs.readFile(path.join(root, 'out', 'data.bin')), payload);
 });
 
 test('SuperSeeder: rarest first, then least shown; a peer that has everything is shown nothing', () => {

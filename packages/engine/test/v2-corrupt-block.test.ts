@@ -14,6 +14,7 @@ import { toHex } from '../src/encoding/hex.ts';
 import type { HashRequest } from '../src/wire/protocol.ts';
 import { startRawSeeder } from './raw-peer.ts';
 import { tmpDir, whenDone } from './session-helpers.ts';
+import { assertSameBytes } from '../../../scripts/assert-bytes.ts';
 
 const PIECE = 64 * 1024;
 const BLOCK = 16 * 1024;
@@ -57,7 +58,7 @@ for (const version of ['v2', 'hybrid'] as const) {
 
     l.addPeer(`127.0.0.1:${honest.port}`);
     await whenDone(l, 30_000);
-    assert.deepEqual(await fs.readFile(path.join(root, 'out', 'data.bin')), payload);
+    assertSameBytes(await fs.readFile(path.join(root, 'out', 'data.bin')), payload);
     assert.equal(l.stats().downloaded, payload.length + BLOCK, 'everything once, and the bad block once more');
     assert.deepEqual(banned, [evilKey], 'the honest seeder is not blamed');
     assert.equal(leecher.counters().hashFailures, 1);

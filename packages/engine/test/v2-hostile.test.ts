@@ -12,6 +12,7 @@ import { Session, createTorrent } from '../index.ts';
 import { encodeHandshake, encodeHashMessage, MSG, type HashRequest } from '../src/wire/protocol.ts';
 import { sendHostile } from './raw-peer.ts';
 import { tmpDir, whenDone } from './session-helpers.ts';
+import { assertSameBytes } from '../../../scripts/assert-bytes.ts';
 
 const PIECE = 32 * 1024;
 
@@ -98,5 +99,5 @@ test('hostile hash messages close the connection; honest-but-unanswerable ones g
   t.after(() => leecher.close());
   const l = await leecher.add(v2.torrent, { savePath: path.join(root, 'out'), peers: [`127.0.0.1:${seeder.port}`] });
   await whenDone(l);
-  assert.deepEqual(await fs.readFile(path.join(root, 'out', 'd.bin')), payload);
+  assertSameBytes(await fs.readFile(path.join(root, 'out', 'd.bin')), payload);
 });

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Session, createTorrent, type TorrentHandle } from '../index.ts';
+import { assertSameBytes } from '../../../scripts/assert-bytes.ts';
 
 /** Serves `root` with single-range support; `tamper` flips a byte in every response when set. */
 async function rangeServer(root: string, tamper = false, host = '127.0.0.1'): Promise<{ url: string; ranges: number; close(): Promise<void> }> {
@@ -60,8 +61,8 @@ test('a multi-file torrent downloads from its web seed alone', async (t) => {
   t.after(() => session.close());
   const h = await session.add(torrent, { savePath: path.join(root, 'out') });
   await waitFor(h, 'done');
-  assert.deepEqual(await fs.readFile(path.join(root, 'out', 'album', 'disc 1', 'a track.bin')), a);
-  assert.deepEqual(await fs.readFile(path.join(root, 'out', 'album', 'b.bin')), b);
+  assertSameBytes(await fs.readFile(path.join(root, 'out', 'album', 'disc 1', 'a track.bin')), a);
+  assertSameBytes(await fs.readFile(path.join(root, 'out', 'album', 'b.bin')), b);
   assert.ok(server.ranges > 0);
   const seed = h.peers().find((p) => p.transport === 'webseed');
   assert.equal(seed?.address, server.url);
@@ -86,7 +87,7 @@ test('a web seed at an IPv6 literal (http://[::1]:port/) serves a torrent alone'
   t.after(() => session.close());
   const h = await session.add(torrent, { savePath: path.join(root, 'out') });
   await waitFor(h, 'done');
-  assert.deepEqual(await fs.readFile(path.join(root, 'out', 'six.bin')), data);
+  assertSameBytes(await fs.readFile(path.join(root, 'out', 'six.bin')), data);
   assert.ok(server.ranges > 0);
 });
 

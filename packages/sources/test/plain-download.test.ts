@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { cidFromSha256 } from '@cascade/content';
 import { PlainDownload, Sha256Mismatch, ftpRangeRead, ftpSize } from '../index.ts';
 import { startVsftpd } from './vsftpd.ts';
+import { assertSameBytes } from '../../../scripts/assert-bytes.ts';
 
 async function fixture(t: { after: (fn: () => Promise<void>) => void }, size: number) {
   const root = await mkdtemp(join(tmpdir(), 'cascade-plain-'));
@@ -63,7 +64,7 @@ test('an FTP URL is read in ranges and checked against its SHA-256', async (t) =
 
   const dl = new PlainDownload({ urls: [url], dir: f.out, sha256: f.sha, chunkSize: 1024 * 1024 });
   const r = await dl.run();
-  assert.deepEqual(await readFile(join(f.out, 'file.bin')), f.data);
+  assertSameBytes(await readFile(join(f.out, 'file.bin')), f.data);
   assert.equal(r.sha256, f.sha.toString('hex'));
   assert.equal(r.cid, cidFromSha256(f.sha));
   assert.equal(r.sources[0]!.downloaded, f.data.length);
@@ -94,7 +95,7 @@ test('one file from an HTTP server and an FTP mirror at once; a dead mirror is d
   await dead.close();
   const dl = new PlainDownload({ urls: [`${web.url}file.bin`, `${ftp.url}file.bin`, `${dead.url}file.bin`], dir: f.out, sha256: f.sha, chunkSize: 512 * 1024 });
   const r = await dl.run();
-  assert.deepEqual(await readFile(join(f.out, 'file.bin')), f.data);
+  assertSameBytes(await readFile(join(f.out, 'file.bin')), f.data);
   const [h, fp, d] = r.sources;
   assert.ok(h!.downloaded > 0 && fp!.downloaded > 0, `http ${h!.downloaded} B, ftp ${fp!.downloaded} B`);
   assert.equal(h!.downloaded + fp!.downloaded, f.data.length);

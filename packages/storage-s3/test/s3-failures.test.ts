@@ -10,6 +10,7 @@ import { DeleteBucketCommand, GetObjectCommand, HeadObjectCommand } from '@aws-s
 import { Session, createTorrent, parseTorrent, type TorrentHandle } from '@cascade/engine';
 import { ReadCache, S3Backend, S3Storage, makeS3Client } from '../index.ts';
 import { startS3rver, throttlingProxy, tmpDir, useS3rverCredentials } from './s3-fixture.ts';
+import { assertSameBytes } from '../../../scripts/assert-bytes.ts';
 
 const PIECE = 64 * 1024;
 
@@ -74,7 +75,7 @@ test('bad credentials, a missing bucket, a bucket gone before the upload, a thro
   assert.match(a.stats().error ?? failed.message, /s3: uploading s3:\/\/doomed\/lib\/gone\.bin \(its pieces stay staged in .*\): bucket "doomed" does not exist/);
   assert.deepEqual(await staged(gone.ih), gone.data, 'every byte downloaded is still staged');
   assert.equal(await settled(b), 'done');
-  assert.deepEqual(await fs.readFile(path.join(downloads, 'local.bin')), local.data);
+  assertSameBytes(await fs.readFile(path.join(downloads, 'local.bin')), local.data);
 
   // A store that throttles each request's first attempt: the SDK's retries get through, the file
   // lands. (Per request, not every other request overall: with parts in flight together, one part

@@ -24,7 +24,7 @@ def session():
         'allow_multiple_connections_per_ip': True,
         'announce_to_all_tiers': True,
         'announce_to_all_trackers': True,
-        'alert_mask': lt.alert.category_t.error_notification | lt.alert.category_t.tracker_notification,
+        'alert_mask': lt.alert.category_t.error_notification | lt.alert.category_t.tracker_notification | lt.alert.category_t.storage_notification,
     })
 
 
@@ -81,6 +81,12 @@ def download(torrent, directory, timeout):
     while time.time() < deadline:
         log_alerts(ses)
         if h.status().is_seeding:
+            # Seeding means each piece passed its hash check, not that it is in the file (libtorrent
+            # 2.0 hashes from its store buffer and writes it out later); the test reads the file next.
+            h.flush_cache()
+            flushed = time.time() + 30
+            while time.time() < flushed and not any(isinstance(a, lt.cache_flushed_alert) for a in ses.pop_alerts()):
+                ses.wait_for_alert(100)
             # Stay up so the tracker can be seen counting us as a seed before `stopped`.
             print('done', flush=True)
             wait_for_stdin_close(ses, h)

@@ -12,6 +12,7 @@ import type { BDict } from '@cascade/engine/bencode';
 import { esc, freePort, udpClient, udpScrape, waitFor } from './helpers.ts';
 import { startTracker } from '../index.ts';
 import type { RunningTracker } from '../index.ts';
+import { assertSameBytes } from '../../../scripts/assert-bytes.ts';
 
 // libtorrent's Python bindings are only installed for the system interpreter.
 const PY = '/usr/bin/python3';
@@ -101,7 +102,7 @@ for (const kind of ['http', 'udp'] as const) {
     const seeder = await startSeeder(t);
     const dl = run(PY, [HELPER, 'download', t.torrent, t.dlDir, '60']);
     await Promise.race([firstLine(dl.lines, /^done$/, 70_000), dl.exited.then(() => assert.fail(dl.log.join('')))]);
-    assert.deepEqual(await readFile(join(t.dlDir, 'payload.bin')), t.payload);
+    assertSameBytes(await readFile(join(t.dlDir, 'payload.bin')), t.payload);
     // The downloader's `completed` announce turns it into a second seed.
     await waitFor(() => tracker.swarm(t.infoHashHex).complete === 2, 10_000);
     // And a scrape over the same protocol says so: two seeds, no leechers, one completed download.
@@ -132,7 +133,7 @@ for (const kind of ['http', 'udp'] as const) {
     aria.lines[Symbol.asyncIterator]().next().catch(() => {}); // drain stdout into the log
     const code = await aria.exited;
     assert.equal(code, 0, aria.log.join(''));
-    assert.deepEqual(await readFile(join(t.dlDir, 'payload.bin')), t.payload);
+    assertSameBytes(await readFile(join(t.dlDir, 'payload.bin')), t.payload);
     // aria2 (with --seed-time=0) leaves with `stopped` and no `completed`: the seeder remains.
     await waitFor(async () => (await scrape(kind, t.infoHashHex)).incomplete === 0, 10_000);
     assert.deepEqual(await scrape(kind, t.infoHashHex), { complete: 1, incomplete: 0, downloaded: 0 });
@@ -167,7 +168,7 @@ for (const kind of ['http', 'udp'] as const) {
       const seeder = await startSeeder(t, priv);
       const dl = run(PY, [HELPER, 'download', dlTorrent, t.dlDir, '60']);
       await Promise.race([firstLine(dl.lines, /^done$/, 70_000), dl.exited.then(() => assert.fail(dl.log.join('')))]);
-      assert.deepEqual(await readFile(join(t.dlDir, 'payload.bin')), t.payload);
+      assertSameBytes(await readFile(join(t.dlDir, 'payload.bin')), t.payload);
       dl.child.stdin!.end();
       seeder.child.stdin!.end();
       await dl.exited;
