@@ -27,20 +27,40 @@ export interface HeldReceipt {
 /** How often a running node looks for expired held receipts and removed torrents' counts (at most,
  *  on the next receipt held or signed). */
 const FORGET_EVERY_MS = 3_600_000;
+/** Held receipts kept at most, and per torrent (docs/retention.md). Each (torrent, downloader) that
+ *  signs one is a row and an entry in memory for up to its 30 days, and an account costs nothing to
+ *  make: without a bound, a peer cycling through fresh identities grew both for as long as it liked. */
+export const MAX_HELD_RECEIPTS = 100_000;
+export const MAX_HELD_PER_TORRENT = 10_000;
+
+/** hold() refused a receipt from a new downloader: the bound is reached (not acknowledged, so the
+ *  downloader sends a newer one later, when expiries may have made room). */
+export class ReceiptsFullError extends Error {}
+
+export interface ReceiptBounds {
+  maxHeld?: number;
+  maxHeldPerTorrent?: number;
+}
 
 export class ReceiptStore {
   readonly #store: Store;
   readonly #memberId: string;
   readonly #sent = new Map<string, number>();
   readonly #held = new Map<string, HeldReceipt>();
+  /** Held receipts per torrent (for the per-torrent bound). */
+  readonly #heldPerTorrent = new Map<string, number>();
+  readonly #maxHeld: number;
+  readonly #maxHeldPerTorrent: number;
   #loaded = false;
   #lastForget = 0;
   /** Resolves once the receipts are read (the old file copied first); a failure is passed to onError
    *  and leaves the view empty (writes then fail on their own, and nothing is acknowledged). */
   readonly ready: Promise<void>;
 
-  constructor(state: { readonly store: Store; readonly stateDir: string; readonly memberId?: string }, onError: (err: unknown) => void = () => {}) {
+  constructor(state: { readonly store: Store; readonly stateDir: string; readonly memberId?: string }, onError: (err: unknown) => void = () => {}, bounds: ReceiptBounds = {}) {
     this.#store = state.store;
+    this.#maxHeld = bounds.maxHeld ?? MAX_HELD_RECEIPTS;
+    this.#maxHeldPerTorrent = bounds.maxHeldPerTorrent ?? MAX_HELD_PER_TORRENT;
     this.#memberId = state.memberId ?? '';
     this.ready = this.#load(state.stateDir).then(() => void (this.#loaded = true), onError);
   }
@@ -56,8 +76,7 @@ export class ReceiptStore {
       this.#sent.set(`${ih as string} ${seeder as string}`, Number(cumulative));
     }
     for (const row of await this.#store.all<Record<string, string>>('SELECT * FROM receipts_held WHERE member_id = ? ORDER BY info_hash, downloader', [this.#memberId])) {
-      const h = fromRow(row);
-      this.#held.set(`${h.infoHash} ${h.downloader}`, h);
+      this.#keep(fromRow(row));
     }
     await this.forgetExpired();
   }
@@ -83,7 +102,7 @@ export class ReceiptStore {
     for (const [key, h] of [...this.#held]) {
       if (h.expiry >= nowSeconds) continue;
       await this.#store.run('DELETE FROM receipts_held WHERE member_id = ? AND info_hash = ? AND downloader = ? AND expiry = ?', [this.#memberId, h.infoHash, h.downloader, h.expiry.toString()]);
-      if (this.#held.get(key) === h) this.#held.delete(key);
+      if (this.#held.get(key) === h) this.#drop(key, h.infoHash);
       n++;
     }
     return n;
@@ -108,7 +127,19 @@ export class ReceiptStore {
     return h ? { ...h } : undefined;
   }
 
+  /** Keeps the newest receipt of a (torrent, downloader). One from a downloader not held yet is
+   *  refused with ReceiptsFullError once the bounds are reached and a sweep of expired ones made no room. */
   async hold(r: Omit<HeldReceipt, 'paidBytes'>): Promise<void> {
+    if (!this.#held.has(`${r.infoHash} ${r.downloader}`) && this.#full(r.infoHash)) {
+      // A sweep at most once a minute: a flood of refused receipts must not each cost a scan.
+      if (Date.now() - this.#lastForget > 60_000) await this.forgetExpired();
+      if (this.#full(r.infoHash)) {
+        const perTorrent = (this.#heldPerTorrent.get(r.infoHash) ?? 0) >= this.#maxHeldPerTorrent;
+        throw new ReceiptsFullError(perTorrent
+          ? `${this.#maxHeldPerTorrent} receipts held for this torrent already, the most kept (docs/retention.md)`
+          : `${this.#maxHeld} receipts held already, the most kept (docs/retention.md)`);
+      }
+    }
     await this.#store.run(
       `INSERT INTO receipts_held (member_id, info_hash, downloader, seeder, cumulative, expiry, chain_id, pool, signature, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (member_id, info_hash, downloader) DO UPDATE SET seeder = excluded.seeder, cumulative = excluded.cumulative, expiry = excluded.expiry,
@@ -122,7 +153,24 @@ export class ReceiptStore {
     // seeder, and the claims skip a receipt paid in full without asking the chain again.
     const before = this.#held.get(key);
     const same = before && before.seeder === r.seeder && before.chainId === r.chainId && before.pool === r.pool;
-    this.#held.set(key, { ...r, paidBytes: same ? before.paidBytes : 0n });
+    this.#keep({ ...r, paidBytes: same ? before.paidBytes : 0n });
+  }
+
+  #full(infoHash: string): boolean {
+    return this.#held.size >= this.#maxHeld || (this.#heldPerTorrent.get(infoHash) ?? 0) >= this.#maxHeldPerTorrent;
+  }
+
+  #keep(h: HeldReceipt): void {
+    const key = `${h.infoHash} ${h.downloader}`;
+    if (!this.#held.has(key)) this.#heldPerTorrent.set(h.infoHash, (this.#heldPerTorrent.get(h.infoHash) ?? 0) + 1);
+    this.#held.set(key, h);
+  }
+
+  #drop(key: string, infoHash: string): void {
+    if (!this.#held.delete(key)) return;
+    const n = (this.#heldPerTorrent.get(infoHash) ?? 1) - 1;
+    if (n > 0) this.#heldPerTorrent.set(infoHash, n);
+    else this.#heldPerTorrent.delete(infoHash);
   }
 
   /** What the pool has paid for this receipt's (torrent, seeder, downloader), as last read from it. */

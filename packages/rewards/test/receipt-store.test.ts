@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { COPIED_SUFFIX, OLD_RECEIPTS } from '../src/old-receipts.ts';
-import { ReceiptStore } from '../src/receipt-store.ts';
+import { ReceiptStore, ReceiptsFullError } from '../src/receipt-store.ts';
 import { postgres, sqlite, type Open } from '../../node/test/store-engines.ts';
 
 const IH = 'a'.repeat(40);
@@ -73,6 +73,35 @@ async function receiptCases(t: TestContext, open: Open): Promise<void> {
     assert.deepEqual(again.allHeld().map((h) => h.downloader), ['0xe2'], 'and from memory');
     assert.equal(await again.forgetExpired(now + 7200n), 1, 'the other once it expires');
     assert.deepEqual(again.allHeld(), []);
+  });
+
+  await t.test('receipts (receipt-store.ts): held receipts are bounded in all and per torrent; a known downloader still updates, an expiry makes room (docs/retention.md)', async (t) => {
+    const store = await open(t);
+    const state = { store, stateDir: stateDir(t) };
+    const bounds = { maxHeld: 5, maxHeldPerTorrent: 3 };
+    const r = new ReceiptStore(state, undefined, bounds);
+    await r.ready;
+    const IH2 = 'b'.repeat(40);
+    const now = BigInt(Math.floor(Date.now() / 1000));
+    await r.hold(receipt('0xd1', 1n));
+    await r.hold(receipt('0xd2', 2n));
+    await r.hold({ ...receipt('0xd3', 3n), expiry: now + 30n });
+    await assert.rejects(r.hold(receipt('0xd4', 4n)), (err: Error) => err instanceof ReceiptsFullError && /3 receipts held for this torrent/.test(err.message));
+    await r.hold(receipt('0xd1', 10n)); // a downloader already held: its newer receipt is kept
+    await r.hold({ ...receipt('0xd1', 1n), infoHash: IH2 });
+    await r.hold({ ...receipt('0xd2', 1n), infoHash: IH2 });
+    await assert.rejects(r.hold({ ...receipt('0xd3', 1n), infoHash: IH2 }), /5 receipts held already/);
+    const rows = async () => (await store.all<{ n: number }>('SELECT COUNT(*) AS n FROM receipts_held'))[0]!.n;
+    assert.equal(Number(await rows()), 5, 'nothing refused reached the state');
+    assert.equal(r.held(IH, '0xd1')!.cumulativeBytes, 10n);
+    // A new start counts what it read: still full.
+    const again = new ReceiptStore(state, undefined, bounds);
+    await again.ready;
+    await assert.rejects(again.hold(receipt('0xd5', 5n)), ReceiptsFullError);
+    assert.equal(await again.forgetExpired(now + 60n), 1, "0xd3's receipt expired");
+    await again.hold(receipt('0xd4', 4n));
+    assert.deepEqual(again.allHeld().filter((h) => h.infoHash === IH).map((h) => h.downloader), ['0xd1', '0xd2', '0xd4']);
+    assert.equal(Number(await rows()), 5);
   });
 
   await t.test("receipts (receipt-store.ts): the counts sent for a torrent go once it left the library, at start and in the sweep (docs/retention.md)", async (t) => {
