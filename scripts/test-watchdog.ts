@@ -23,7 +23,7 @@ setInterval(() => {
   const now = Atomics.load(beat, 0);
   if (now !== last) { last = now; since = Date.now(); return; }
   if (Date.now() - since < hungMs) return;
-  writeSync(2, '\\n' + file + ': the event loop has not turned for ' + Math.round((Date.now() - since) / 1000) + ' s (a native deadlock?): killing this test file\\n');
+  writeSync(2, '\\n' + file + ': the event loop has not turned for ' + Math.round((Date.now() - since) / 1000) + ' s (a native deadlock, or JavaScript that never yields: a loop, or assert diffing two large values): killing this test file\\n');
   if (list) appendFileSync(list, file + '\\n');
   process.kill(process.pid, 'SIGKILL');
 }, Math.min(5000, hungMs / 4));

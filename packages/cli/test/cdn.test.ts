@@ -30,6 +30,7 @@ while not h.status().is_seeding:
     time.sleep(0.05)
 print('done', h.status().total_payload_download, flush=True)
 `;
+import { assertSameBytes } from '../../../scripts/assert-bytes.ts';
 
 async function freePort(): Promise<number> {
   const s = createServer();
@@ -175,7 +176,7 @@ test('through nginx proxy_cache: two libtorrent web-seed downloads, the second a
   await settled(ngx);
   const second = readLog(ngx).slice(afterFirst).filter((l) => l.uri.startsWith('/webseed/'));
   for (const [name, bytes] of [['a.bin', a], ['b.bin', b]] as const) {
-    assert.deepEqual(new Uint8Array(readFileSync(join(dir, 'second', 'album', name))), bytes, `${name} intact`);
+    assertSameBytes(new Uint8Array(readFileSync(join(dir, 'second', 'album', name))), bytes, `${name} intact`);
   }
 
   const fromNode = [...first, ...second].reduce((n, l) => n + l.upstream, 0);

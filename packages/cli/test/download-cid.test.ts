@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { cidFromSha256 } from '@cascade/content';
 import { tempDir } from './helpers.ts';
 import { cascade, ok, startServe, until, type ServeNode, NO_CHAIN } from './node-process.ts';
+import { assertSameBytes } from '../../../scripts/assert-bytes.ts';
 
 const HOST = '127.0.0.1';
 
@@ -47,7 +48,7 @@ test('download by content id: resolved on the DHT, fetched from its provider, ve
   assert.equal(r.code, 0, r.stdout + r.stderr);
   const found = r.lines.find((l) => l.event === 'found')!;
   assert.equal(found.infoHash, infoHash);
-  assert.deepEqual(readFileSync(join(out, 'field recording.wav')), bytes);
+  assertSameBytes(readFileSync(join(out, 'field recording.wav')), bytes);
   const verified = r.lines.find((l) => l.event === 'verified')!;
   assert.deepEqual(verified, { event: 'verified', cid, path: join(out, 'field recording.wav') });
   const done = r.lines.find((l) => l.event === 'done')!;
@@ -75,6 +76,6 @@ test('download by v2 infohash: a hybrid torrent found on the DHT under its trunc
   const out = join(dir, 'out');
   const r = await cascade(['download', made.infoHashV2, '-o', out, '--json', '--host', HOST, '--port', '0', '--dht-bootstrap', bDht, '--state-dir', join(dir, 'c-state'), '--timeout', '60']);
   assert.equal(r.code, 0, r.stdout + r.stderr);
-  assert.deepEqual(readFileSync(join(out, 'pack', 'a.bin')), big);
+  assertSameBytes(readFileSync(join(out, 'pack', 'a.bin')), big);
   assert.equal(readFileSync(join(out, 'pack', 'b.txt'), 'utf8'), 'a short file\n');
 });

@@ -21,6 +21,7 @@ import { varint } from 'multiformats';
 import { cidFromSha256 } from '@cascade/content';
 import { tempDir } from './helpers.ts';
 import { cascade, startServe, until } from './node-process.ts';
+import { assertSameBytes } from '../../../scripts/assert-bytes.ts';
 
 const MiB = 1024 * 1024;
 
@@ -110,7 +111,7 @@ test('UnixFS CIDs: shown beside the SHA-256 id, equal to @helia/unixfs’s, fetc
   for (const [name, b] of bytes) {
     const chunks: Uint8Array[] = [];
     for await (const c of client.cat(CID.parse(byName.get(name)!.unixfsCid!), { signal: AbortSignal.timeout(30_000) })) chunks.push(c);
-    assert.deepEqual(Buffer.concat(chunks), b, name);
+    assertSameBytes(Buffer.concat(chunks), b, name);
   }
 
   // The CAR (by ?format=car and by Accept): CARv1, rooted at the CID, every block hashing to its
@@ -133,7 +134,7 @@ test('UnixFS CIDs: shown beside the SHA-256 id, equal to @helia/unixfs’s, fetc
     }
     assert.equal(seen[0], several);
     assert.equal(seen.length, 1 + 4, 'the root and its 4 leaves');
-    assert.deepEqual(Buffer.concat(leaves), bytes.get('several.bin'));
+    assertSameBytes(Buffer.concat(leaves), bytes.get('several.bin')!);
   }
   // One block: the root (dag-pb) and a leaf (raw), each hashing to its CID.
   const root = await fetch(`${node.url}/ipfs/${several}?format=raw`);
@@ -178,7 +179,7 @@ test('UnixFS CIDs: shown beside the SHA-256 id, equal to @helia/unixfs’s, fetc
   assert.equal(folder, imported.get('album'));
   const viaFolder: Uint8Array[] = [];
   for await (const c of client.cat(CID.parse(folder), { path: 'mib1.bin', signal: AbortSignal.timeout(30_000) })) viaFolder.push(c);
-  assert.deepEqual(Buffer.concat(viaFolder), bytes.get('mib1.bin'));
+  assertSameBytes(Buffer.concat(viaFolder), bytes.get('mib1.bin')!);
   const listed: string[] = [];
   for await (const e of client.ls(CID.parse(folder), { signal: AbortSignal.timeout(30_000) })) listed.push(`${e.name} ${e.cid}`);
   assert.deepEqual(listed, [...files].map((f) => `${f.path.split('/').pop()} ${f.unixfsCid}`).sort());
@@ -207,7 +208,7 @@ test('UnixFS CIDs: shown beside the SHA-256 id, equal to @helia/unixfs’s, fetc
   const base = ['--json', '--no-dht', '--no-chain', '--port', '0', '--host', '127.0.0.1', '--state-dir', join(dir, 'dl-state')];
   const dl = await cascade(['download', several, '-o', out, '--ipfs-gateway', forger, '--ipfs-gateway', cutter, '--ipfs-gateway', node.url, ...base]);
   assert.equal(dl.code, 0, dl.stdout + dl.stderr);
-  assert.deepEqual(readFileSync(join(out, several)), bytes.get('several.bin'));
+  assertSameBytes(readFileSync(join(out, several)), bytes.get('several.bin')!);
   const refused = dl.lines.filter((l) => l.event === 'gateway-refused');
   assert.deepEqual(refused.map((l) => l.gateway), [forger, cutter]);
   assert.match(String(refused[0]!.error), /does not hash to its CID: refused/);
@@ -217,7 +218,7 @@ test('UnixFS CIDs: shown beside the SHA-256 id, equal to @helia/unixfs’s, fetc
   const small = byName.get('mib.bin')!.cid!;
   const viaId = await cascade(['download', small, '-o', out, '--ipfs-gateway', node.url, ...base]);
   assert.equal(viaId.code, 0, viaId.stdout + viaId.stderr);
-  assert.deepEqual(readFileSync(join(out, small)), bytes.get('mib.bin'));
+  assertSameBytes(readFileSync(join(out, small)), bytes.get('mib.bin')!);
   // Only bad gateways: an error naming each, and nothing under the CID's name (nor a part file).
   const bad = await cascade(['download', several, '-o', join(dir, 'bad'), '--ipfs-gateway', forger, '--ipfs-gateway', cutter, ...base]);
   assert.equal(bad.code, 1, bad.stdout + bad.stderr);

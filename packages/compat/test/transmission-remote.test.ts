@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formWith, patternBytes, startTestServer } from '../../http/test/server-helpers.ts';
 import { listRows, remote, remoteOk, rpcClient, until } from './transmission-helpers.ts';
+import { assertSameBytes } from '../../../scripts/assert-bytes.ts';
 
 test('transmission-remote: add, download, list, info, files, labels, stop, start, verify, remove with data', { timeout: 90_000 }, async (t) => {
   // The seed: a two-file folder shared through Cascade's API; its .torrent names the seed's own tracker.
@@ -45,8 +46,8 @@ test('transmission-remote: add, download, list, info, files, labels, stop, start
     return row?.done === '100%' ? row : undefined;
   }, 250);
   assert.equal(done.name, 'pack');
-  assert.deepEqual(readFileSync(join(tv, 'pack', 'a.bin')), Buffer.from(a));
-  assert.deepEqual(readFileSync(join(tv, 'pack', 'sub', 'b.bin')), Buffer.from(b));
+  assertSameBytes(readFileSync(join(tv, 'pack', 'a.bin')), Buffer.from(a));
+  assertSameBytes(readFileSync(join(tv, 'pack', 'sub', 'b.bin')), Buffer.from(b));
   const rpc = rpcClient(s);
   const [got] = (await rpc.ok('torrent-get', { ids: [2], fields: ['percentDone', 'fileStats', 'files', 'leftUntilDone', 'status'] })).torrents;
   assert.equal(got.percentDone, 1);

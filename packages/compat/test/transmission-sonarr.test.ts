@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formWith, patternBytes, startTestServer } from '../../http/test/server-helpers.ts';
 import { until } from './transmission-helpers.ts';
+import { assertSameBytes } from '../../../scripts/assert-bytes.ts';
 
 // The fields Sonarr asks for ("fileCount" is not Transmission's: skipped).
 const SONARR_FIELDS = ['id', 'hashString', 'name', 'downloadDir', 'totalSize', 'leftUntilDone', 'isFinished', 'eta', 'status',
@@ -75,7 +76,7 @@ test('a Sonarr-style client: handshake, version, add into a category folder, see
   assert.equal(done.isFinished, false);
   assert.ok(done.secondsSeeding < 3600);
   // The output path Sonarr imports from: downloadDir + name.
-  assert.deepEqual(readFileSync(join(done.downloadDir, done.name)), Buffer.from(episode));
+  assertSameBytes(readFileSync(join(done.downloadDir, done.name)), Buffer.from(episode));
 
   // After import: remove, keeping the data.
   await call('torrent-remove', { ids: [hash], 'delete-local-data': false });

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { parseTorrent, createTorrent } from '@cascade/engine';
 import { cidFromSha256 } from '@cascade/content';
 import { startTestServer, formWith, patternBytes, type TestServer } from './server-helpers.ts';
+import { assertSameBytes } from '../../../scripts/assert-bytes.ts';
 
 const UNKNOWN = 'c'.repeat(40);
 
@@ -87,7 +88,7 @@ test('uploading a file creates a torrent the node seeds; list, detail, .torrent 
   // The node's own tracker (http, udp, ws) is in the magnet, for peers to find the seed.
   assert.ok(magnet.includes(encodeURIComponent(s.tracker!.httpAnnounceUrl)), magnet);
   assert.ok(magnet.includes(encodeURIComponent(s.tracker!.udpAnnounceUrl)), magnet);
-  assert.deepEqual(readFileSync(join(s.downloadDir, 'clip.mp4')), Buffer.from(data));
+  assertSameBytes(readFileSync(join(s.downloadDir, 'clip.mp4')), Buffer.from(data));
   // No staging leftovers.
   assert.deepEqual(readdirSync(s.downloadDir), ['clip.mp4']);
 

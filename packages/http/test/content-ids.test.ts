@@ -14,6 +14,7 @@ import { startServer } from '../src/app/server.ts';
 import { FileCids, type NodeContent } from '@cascade/content-node';
 import { StateDB } from '@cascade/node';
 import { formWith, patternBytes, startTestServer, testServerOptions } from './server-helpers.ts';
+import { assertSameBytes } from '../../../scripts/assert-bytes.ts';
 
 const HOST = '127.0.0.1';
 
@@ -139,7 +140,7 @@ test('download by content id on the node: findContent resolves it through the DH
   await waitFor('the download', () => (torrent.stats().progress >= 1 ? true : undefined), 30_000);
   const path = await c.node.content.contentFile(torrent, cid);
   assert.ok(path, 'the downloaded file has the content id');
-  assert.deepEqual(readFileSync(path), Buffer.from(data));
+  assertSameBytes(readFileSync(path), Buffer.from(data));
   assert.equal((c.node.content.loaded as NodeContent).records!.reputation.ignores(a.identity.did), false);
   assert.equal(await c.node.content.contentFile(torrent, cidFromSha256(createHash('sha256').update('x').digest())), undefined);
 });

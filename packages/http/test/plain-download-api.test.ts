@@ -14,6 +14,7 @@ import { createTorrent } from '@cascade/engine';
 import { cidFromSha256 } from '@cascade/content';
 import { startTestServer, testServerOptions, type TestServer } from './server-helpers.ts';
 import { startServer } from '../index.ts';
+import { assertSameBytes } from '../../../scripts/assert-bytes.ts';
 
 /** Serves `dir` with HEAD, lengths and single ranges, on 127.0.0.1. */
 async function fileServer(t: { after: (fn: () => unknown) => void }, dir: string): Promise<string> {
@@ -69,7 +70,7 @@ test('a plain file by URL: downloaded, checked against sha256, shared as a torre
   assert.equal(job.sha256, sha);
   assert.equal(job.cid, cidFromSha256(Buffer.from(sha, 'hex')));
   assert.deepEqual(job.sources, [{ url: `${base}/data.iso`, downloaded: data.length }]);
-  assert.deepEqual(readFileSync(join(job.savePath, 'data.iso')), data);
+  assertSameBytes(readFileSync(join(job.savePath, 'data.iso')), data);
   // Shared as a torrent of the file where it landed: it seeds once its check is over.
   const seeded = await until('the shared torrent seeding', async () => {
     const d = await s.json(`/api/torrents/${job.infoHash}`);
@@ -116,7 +117,7 @@ test('a torrent added with mirrors downloads from them, and its detail lists the
     const d = await s.json(`/api/torrents/${made.metainfo.infoHashHex}`);
     return d.body.state === 'seeding' ? d.body : undefined;
   });
-  assert.deepEqual(readFileSync(join(out, 'clip.bin')), data);
+  assertSameBytes(readFileSync(join(out, 'clip.bin')), data);
   assert.deepEqual(detail.sources, [{ address: `${base}/clip.bin`, kind: 'webseed', downloaded: data.length, banned: false }]);
 });
 
@@ -150,7 +151,7 @@ test('mirrors are stored with the torrent: after a restart it still draws from t
     const d = (await (await fetch(`${second.url}/api/torrents/${ih}`, { headers: auth2 })).json()) as { state: string; sources: unknown[] };
     return d.state === 'seeding' ? d : undefined;
   });
-  assert.deepEqual(readFileSync(join(out, 'map.bin')), data);
+  assertSameBytes(readFileSync(join(out, 'map.bin')), data);
   assert.deepEqual(detail.sources, [{ address: `${base}/map.bin`, kind: 'webseed', downloaded: data.length, banned: false }]);
 });
 

@@ -73,7 +73,7 @@ test('bad credentials, a missing bucket, a bucket gone before the upload, a thro
   const failed = await settled(a);
   assert.ok(failed instanceof Error, 'the torrent failed');
   assert.match(a.stats().error ?? failed.message, /s3: uploading s3:\/\/doomed\/lib\/gone\.bin \(its pieces stay staged in .*\): bucket "doomed" does not exist/);
-  assert.deepEqual(await staged(gone.ih), gone.data, 'every byte downloaded is still staged');
+  assertSameBytes(await staged(gone.ih), gone.data, 'every byte downloaded is still staged');
   assert.equal(await settled(b), 'done');
   assertSameBytes(await fs.readFile(path.join(downloads, 'local.bin')), local.data);
 
@@ -95,7 +95,7 @@ test('bad credentials, a missing bucket, a bucket gone before the upload, a thro
   const refused = await settled(c);
   assert.ok(refused instanceof Error);
   assert.match(c.stats().error ?? refused.message, /s3: uploading s3:\/\/media\/lib\/throttled\.bin .*: the store is throttling requests \(503 SlowDown\) and the retries did not get through/);
-  assert.deepEqual(await staged(throttled.ih), throttled.data);
+  assertSameBytes(await staged(throttled.ih), throttled.data);
 
   // The store answers again: a restart checks the staged pieces and uploads the file.
   proxy.throttle(() => false);
