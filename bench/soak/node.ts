@@ -12,9 +12,9 @@ export const REPO = join(import.meta.dirname, '..', '..');
 export const CLI_MAIN = join(REPO, 'packages/cli/src/main.ts');
 /** Environment for every Cascade process the soak starts: nothing reaches past this machine. */
 export const QUIET_ENV = { CASCADE_PORT_MAPPING: 'off', CASCADE_LSD: 'off' };
-// What packages/cli/bin/cascade.js (and so `npm start`) gives every node it starts: measured
-// without them, a member's RSS floor rose 3-12 MB an hour outside V8's heap (glibc arenas) while
-// the heap stayed flat, which says nothing of the node users run.
+// What packages/cli/bin/cascade.js (and so `npm start`) gives every node it starts, so the soak
+// measures the node users run: without them each cluster member held ~50 MB more (30 Nov, 2-hour
+// runs: RSS 338-377 MB against 286-317 MB).
 export const NODE_FLAGS = ['--max-semi-space-size=8', '--no-memory-reducer'];
 export const NODE_ENV = { GLIBC_TUNABLES: process.env.GLIBC_TUNABLES ?? 'glibc.malloc.arena_max=2' };
 
