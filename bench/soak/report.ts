@@ -115,7 +115,8 @@ export interface Verdict {
  * (no churn, settled) give the levels descriptors and handles must return to; `liveTorrents` at the
  * warm-up's end and at the end scale what a table may hold.
  */
-const MEMORY_KEYS = ['rss_mb', 'heap_used_mb', 'heap_live_mb'];
+// The rest get a floor slope in the table too, judged or not: RSS's parts, V8's committed heap.
+const MEMORY_KEYS = ['rss_mb', 'heap_used_mb', 'heap_live_mb', 'rss_anon_mb', 'rss_file_mb', 'heap_total_mb'];
 
 /**
  * What each memory measure is judged on, against the same limit (issue 63: growth not explained by

@@ -45,9 +45,9 @@ function fdCounts(pid: number): { fds: number; sockets: number } {
   return { fds, sockets };
 }
 
-function rssBytes(pid: number): number {
+function rssBytes(pid: number, field: 'VmRSS' | 'RssAnon' | 'RssFile' = 'VmRSS'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN) * 1024;
+  return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
 }
 
 export function duBytes(path: string): number {
@@ -94,6 +94,11 @@ export async function sampleNode(node: SoakNode, t: number, phase: string): Prom
   const p99 = prom.get('nodejs_eventloop_lag_p99_seconds') ?? NaN;
   const values: Record<string, number> = {
     rss_mb: rssBytes(node.pid) / 2 ** 20,
+    // Where RSS's growth is when the live heap is flat: anonymous memory (V8's committed heap,
+    // malloc's arenas) against mapped files (code, the binary); and V8's committed heap itself.
+    rss_anon_mb: rssBytes(node.pid, 'RssAnon') / 2 ** 20,
+    rss_file_mb: rssBytes(node.pid, 'RssFile') / 2 ** 20,
+    heap_total_mb: (prom.get('nodejs_heap_size_total_bytes') ?? NaN) / 2 ** 20,
     heap_used_mb: (prom.get('nodejs_heap_size_used_bytes') ?? NaN) / 2 ** 20,
     heap_live_mb: (prom.get('cascade_heap_live_bytes') ?? NaN) / 2 ** 20,
     external_mb: (prom.get('nodejs_external_memory_bytes') ?? NaN) / 2 ** 20,
