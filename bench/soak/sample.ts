@@ -45,9 +45,11 @@ function fdCounts(pid: number): { fds: number; sockets: number } {
   return { fds, sockets };
 }
 
-function rssBytes(pid: number, field: 'VmRSS' | 'RssAnon' | 'RssFile' = 'VmRSS'): number {
+/** RSS and its anonymous and file-backed parts, in bytes, from one read of /proc/PID/status. */
+function rssBytes(pid: number): { rss: number; anon: number; file: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+  return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') };
 }
 
 export function duBytes(path: string): number {
@@ -92,12 +94,13 @@ export async function sampleNode(node: SoakNode, t: number, phase: string): Prom
   const db = join(node.stateDir, 'cascade.db');
   const chat = join(node.stateDir, 'chat.db');
   const p99 = prom.get('nodejs_eventloop_lag_p99_seconds') ?? NaN;
+  const rss = rssBytes(node.pid);
   const values: Record<string, number> = {
-    rss_mb: rssBytes(node.pid) / 2 ** 20,
+    rss_mb: rss.rss / 2 ** 20,
     // Where RSS's growth is when the live heap is flat: anonymous memory (V8's committed heap,
     // malloc's arenas) against mapped files (code, the binary); and V8's committed heap itself.
-    rss_anon_mb: rssBytes(node.pid, 'RssAnon') / 2 ** 20,
-    rss_file_mb: rssBytes(node.pid, 'RssFile') / 2 ** 20,
+    rss_anon_mb: rss.anon / 2 ** 20,
+    rss_file_mb: rss.file / 2 ** 20,
     heap_total_mb: (prom.get('nodejs_heap_size_total_bytes') ?? NaN) / 2 ** 20,
     heap_used_mb: (prom.get('nodejs_heap_size_used_bytes') ?? NaN) / 2 ** 20,
     heap_live_mb: (prom.get('cascade_heap_live_bytes') ?? NaN) / 2 ** 20,

@@ -176,7 +176,7 @@ test('through nginx proxy_cache: two libtorrent web-seed downloads, the second a
   await settled(ngx);
   const second = readLog(ngx).slice(afterFirst).filter((l) => l.uri.startsWith('/webseed/'));
   for (const [name, bytes] of [['a.bin', a], ['b.bin', b]] as const) {
-    assertSameBytes(new Uint8Array(readFileSync(join(dir, 'second', 'album', name))), bytes, `${name} intact`);
+    assertSameBytes(readFileSync(join(dir, 'second', 'album', name)), bytes, `${name} intact`);
   }
 
   const fromNode = [...first, ...second].reduce((n, l) => n + l.upstream, 0);
