@@ -28,6 +28,9 @@ export interface PeerFigures {
    *  cap × the time from its first verified piece to completion (issue 60: "when its cap allows"). */
   upPerAllowed?: number;
   cpu: number;
+  /** CPU seconds at its first JSON line (start-up) and at its completion. */
+  cpuAtReady?: number;
+  cpuAtDone?: number;
   stalls: number;
   longestStall: number;
   verified: boolean;
@@ -56,6 +59,9 @@ export interface Figures {
   cpuSeed: number;
   /** Seconds from spawn to the client's first sign of life, mean over downloaders, by client. */
   startCascade?: number;
+  /** Mean CPU-s of a downloader by its first output line (its start-up) and by its completion, by client. */
+  cpuAtReady?: { cascade?: number; lt?: number };
+  cpuAtDone?: { cascade?: number; lt?: number };
   startLt?: number;
   stalls: number;
   longestStall: number;
@@ -102,7 +108,7 @@ export function figures(r: SwarmResult, slowIndex?: number): Figures {
     const i = p.peer.index;
     const s = series[i]!;
     const origin = spec.arrivalGapMs > 0 ? p.spawnedAt : r.t0;
-    const f: PeerFigures = { index: i, client: p.client, up: caps[i]!.up, cpu: p.cpu, stalls: 0, longestStall: 0, verified: r.verified[i] ?? false };
+    const f: PeerFigures = { index: i, client: p.client, up: caps[i]!.up, cpu: p.cpu, cpuAtReady: p.cpuAtReady, cpuAtDone: p.cpuAtDone, stalls: 0, longestStall: 0, verified: r.verified[i] ?? false };
     if (p.doneAt !== undefined) {
       f.done = (p.doneAt - origin) / 1000;
       // Upload use from its first verified piece (before it, it has nothing to give) to completion.
@@ -166,6 +172,9 @@ export function figures(r: SwarmResult, slowIndex?: number): Figures {
   if (excess.length) fig.rxExcessMax = Math.max(...excess);
   fig.cpuCascade = mean(out.filter((f) => f.client === 'cascade').map((f) => f.cpu));
   fig.cpuLt = mean(out.filter((f) => f.client === 'lt').map((f) => f.cpu));
+  const cpuBy = (c: string, k: 'cpuAtReady' | 'cpuAtDone') => mean(out.filter((f) => f.client === c && f[k] !== undefined).map((f) => f[k]!));
+  fig.cpuAtReady = { cascade: cpuBy('cascade', 'cpuAtReady'), lt: cpuBy('lt', 'cpuAtReady') };
+  fig.cpuAtDone = { cascade: cpuBy('cascade', 'cpuAtDone'), lt: cpuBy('lt', 'cpuAtDone') };
   const startup = (c: string) => mean(downs.filter((p) => p.client === c && p.readyAt !== undefined).map((p) => (p.readyAt! - p.spawnedAt) / 1000));
   fig.startCascade = startup('cascade');
   fig.startLt = startup('lt');

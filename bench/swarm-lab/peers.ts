@@ -51,6 +51,9 @@ export interface PeerProc {
   sources?: { address: string; downloaded: number }[];
   /** CPU seconds of its process tree, last read. */
   cpu: number;
+  /** CPU seconds of its process tree at its first JSON line (its start-up) and at its completion. */
+  cpuAtReady?: number;
+  cpuAtDone?: number;
   stderr: string;
   lines: number;
 }
@@ -113,7 +116,10 @@ export function startPeer(lab: SwarmLab, peer: LabPeer, client: Client, o: Start
 
 function onEvent(p: PeerProc, e: Record<string, unknown>, now: number): void {
   const ev = e.event;
-  if (p.readyAt === undefined && (ev === 'listening' || ev === 'progress' || ev === 'metadata')) p.readyAt = now;
+  if (p.readyAt === undefined && (ev === 'listening' || ev === 'progress' || ev === 'metadata')) {
+    p.readyAt = now;
+    p.cpuAtReady = cpuNow(p);
+  }
   if (ev === 'seeding' && p.role === 'seed') p.seedingAt ??= now;
   if (p.role === 'seed' && ev === 'progress' && p.outAt === undefined) {
     const row = p.client === 'cascade' ? e : (e.torrents as Record<string, unknown>[] | undefined)?.[0];
@@ -126,6 +132,7 @@ function onEvent(p: PeerProc, e: Record<string, unknown>, now: number): void {
     if (ev === 'progress' && typeof e.progress === 'number') p.progress = e.progress;
     if (ev === 'done' && p.doneAt === undefined) {
       p.doneAt = now;
+      p.cpuAtDone = cpuNow(p);
       p.progress = 1;
       p.payloadDown = Number(e.downloaded);
       p.sources = (e.sources as { address: string; downloaded: number }[] | undefined)?.map((s) => ({ address: s.address, downloaded: s.downloaded }));
@@ -138,11 +145,16 @@ function onEvent(p: PeerProc, e: Record<string, unknown>, now: number): void {
     }
     if (ev === 'done' && p.doneAt === undefined) {
       p.doneAt = now;
+      p.cpuAtDone = cpuNow(p);
       p.progress = 1;
       p.payloadDown = Number(e.down);
       p.wasted = Number(e.redundant) + Number(e.failed);
     }
   }
+}
+
+function cpuNow(p: PeerProc): number | undefined {
+  return p.child.pid === undefined ? undefined : treeCpuSeconds(p.child.pid);
 }
 
 export function sampleCpu(p: PeerProc): void {
