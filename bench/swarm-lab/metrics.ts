@@ -59,10 +59,10 @@ export interface Figures {
   cpuSeed: number;
   /** Seconds from spawn to the client's first sign of life, mean over downloaders, by client. */
   startCascade?: number;
+  startLt?: number;
   /** Mean CPU-s of a downloader by its first output line (its start-up) and by its completion, by client. */
   cpuAtReady?: { cascade?: number; lt?: number };
   cpuAtDone?: { cascade?: number; lt?: number };
-  startLt?: number;
   stalls: number;
   longestStall: number;
   /** Mixed: Cascade's mean completion ÷ libtorrent's; Cascade peers' least upload ÷ download; share of Cascade's bytes from libtorrent peers. */

@@ -68,7 +68,8 @@ export function printTable(all: Figures[]): void {
   console.log('\nCPU-s of a downloader (mean) by its first output line (start-up) / by its completion / at its stop:');
   for (const f of all) {
     const by = (c: 'cascade' | 'lt', end: number | undefined) => (f.cpuAtReady?.[c] === undefined ? '' : ` ${c === 'lt' ? 'lt' : 'C'} ${f2(f.cpuAtReady[c])}/${f2(f.cpuAtDone?.[c])}/${f2(end)}`);
-    console.log(`  ${f.scenario} N=${f.n} ${f.clients}${f.chain ? '' : ' no-chain'}:${by('cascade', f.cpuCascade)}${by('lt', f.cpuLt)}`);
+    const cells = by('cascade', f.cpuCascade) + by('lt', f.cpuLt);
+    if (cells) console.log(`  ${f.scenario} N=${f.n} ${f.clients}${f.chain ? '' : ' no-chain'}:${cells}`);
   }
   console.log('\nEach downloader, by completion (s from the start; arrivals: from its own start) — client, upload cap MB/s, upload use, dup (client) / rx excess (wire):');
   for (const f of all) {
