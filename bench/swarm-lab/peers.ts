@@ -158,10 +158,9 @@ function cpuNow(p: PeerProc): number | undefined {
 }
 
 export function sampleCpu(p: PeerProc): void {
-  if (p.child.pid !== undefined && p.exitedAt === undefined) {
-    const c = treeCpuSeconds(p.child.pid);
-    if (c > 0) p.cpu = c;
-  }
+  if (p.exitedAt !== undefined) return;
+  const c = cpuNow(p);
+  if (c !== undefined && c > 0) p.cpu = c;
 }
 
 export async function stopPeer(p: PeerProc): Promise<void> {
