@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { SessionStore, SESSION_TIMEOUT_S, BAN_DURATION_S, LOCAL_IDLE_MS, MemorySessions, isCrossSite } from '../src/qbittorrent/session.ts';
+import { SessionStore, SESSION_TIMEOUT_S, BAN_DURATION_S, LOCAL_IDLE_MS, SYNC_IDLE_MS, MemorySessions, isCrossSite } from '../src/qbittorrent/session.ts';
 import { KEPT_TORRENTS, PeerAnswers } from '../src/qbittorrent/peers.ts';
 import { folderTorrent, magnetOf, startQbNode, waitFor } from './qbittorrent-helpers.ts';
 
@@ -109,6 +109,16 @@ test('sessions left behind by clients that log in again let go of what they hold
     await store.get(poller.id);
   }
   assert.ok(store.size <= base + Math.ceil(LOCAL_IDLE_MS / 10_000) + 1, `${store.size} sessions held here`);
+  // Of those still held, only the ones used in the last SYNC_IDLE_MS keep their sync answers.
+  const probe = await store.start(store.credential());
+  probe.sync = { lastRid: 3, snapshots: new Map() };
+  now += SYNC_IDLE_MS - 1000;
+  await store.get(poller.id);
+  assert.ok(probe.sync, 'kept while used within SYNC_IDLE_MS');
+  now += 2000;
+  await store.get(poller.id);
+  assert.equal(probe.sync, undefined, 'let go once unused for longer');
+  assert.equal((await store.get(probe.id))?.id, probe.id, 'the session itself stays');
   now += LOCAL_IDLE_MS + 1;
   assert.ok(await store.get(poller.id), 'the poller kept its session');
   assert.equal(store.size, base, 'the abandoned ones are let go');

@@ -72,6 +72,12 @@ const TRUST_WHILE_AWAY_MS = 10 * 60_000;
  *  answers until MAX_SESSIONS newer ones pushed it out (issue 63's heap growth). A later use finds
  *  it in the backend as before, and sync/maindata answers it a full update (a rid it does not know). */
 export const LOCAL_IDLE_MS = 5 * 60_000;
+/** A session unused this long lets go of its sync/maindata answers sooner (its next poll gets a
+ *  full update, as for any rid it does not know): they are the bulk of what it holds (two maps of
+ *  every torrent; at 1,000 torrents the pollers' abandoned sessions held 1.6-3.1 MB in the cluster
+ *  soak of 30 Nov). Two minutes, so a WebUI tab in the background, whose timers a browser runs once
+ *  a minute, still gets its diffs. */
+export const SYNC_IDLE_MS = 2 * 60_000;
 
 export class SessionStore {
   readonly #backend: SessionBackend;
@@ -158,8 +164,10 @@ export class SessionStore {
   #keep(id: string, credential: string, now: number): QbSession {
     // Least recently used first (a recheck within RECHECK_MS moves none: at most that out of order).
     for (const [old, e] of this.#local) {
-      if (now - e.session.lastSeen <= LOCAL_IDLE_MS) break;
-      this.#local.delete(old);
+      const idle = now - e.session.lastSeen;
+      if (idle <= SYNC_IDLE_MS) break;
+      if (idle > LOCAL_IDLE_MS) this.#local.delete(old);
+      else e.session.sync = undefined;
     }
     let entry = this.#local.get(id);
     if (entry) this.#local.delete(id);
