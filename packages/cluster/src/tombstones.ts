@@ -41,7 +41,7 @@ async function dropNow(node: Pick<CascadeNode, 'session' | 'db'>, t: Tombstone):
     const plain = t.plaintextPath && resolve(t.plaintextPath);
     if (plain && plain.startsWith(resolve(savePath) + sep) && !session.get(infoHash)) await rm(plain, { recursive: true, force: true });
   }
-  await db.records.dropTombstone(infoHash);
+  await db.dropTombstone(infoHash);
   return removed;
 }
 

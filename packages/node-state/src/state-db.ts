@@ -188,6 +188,22 @@ export class StateDB {
     return this.resume.have(infoHash);
   }
 
+  /**
+   * This member's tombstone of a torrent and its resume record go (records.dropTombstone), once
+   * the copy's files are gone: called with no copy of the torrent loaded here. The resume record
+   * goes from this member's view too. Before, only its row went: the view kept the dropped copy's
+   * bitfield, so the torrent added again and placed here, until it checked its data, was listed
+   * with the old copy's pieces and counted as complete by the queue (a paused copy is not checked
+   * until it starts). The saves of the old copy still waiting are written first, so none lands
+   * after the delete and brings the record back. True when there was a tombstone.
+   */
+  async dropTombstone(infoHash: string): Promise<boolean> {
+    await this.resume.settled();
+    const dropped = await this.records.dropTombstone(infoHash);
+    if (dropped) await this.resume.forget([infoHash]);
+    return dropped;
+  }
+
   // ---- identities (reputation by verified identity, not by address) ----
 
   /** The identity ledger in memory, read at open. */

@@ -103,8 +103,10 @@ export async function memberCases(t: TestContext, open: Open): Promise<void> {
     assert.deepEqual((await s.all('SELECT state FROM torrent_holders')).map((r) => r.state), ['removed'], "b's row: a tombstone, its copy kept");
     assert.deepEqual((await s.all<{ member_id: string }>('SELECT member_id FROM resume')).map((r) => r.member_id), ['b'], "b's resume record stays with its tombstone; a's goes");
     // b acts on its tombstone: both go. A second time finds none (an add since made it a copy again).
-    assert.equal(await b2.records.dropTombstone(X), true);
-    assert.equal(await b2.records.dropTombstone(X), false);
+    assert.equal(b2.verifiedPieces(X), 1, "b's view holds its copy's pieces while the tombstone stands");
+    assert.equal(await b2.dropTombstone(X), true);
+    assert.equal(b2.verifiedPieces(X), undefined, "and lets them go with it: the torrent added again is not listed with the dropped copy's pieces");
+    assert.equal(await b2.dropTombstone(X), false);
     assert.equal(await count(s, 'SELECT count(*) AS n FROM torrent_holders'), 0);
     assert.equal(await count(s, 'SELECT count(*) AS n FROM resume'), 0);
   });
