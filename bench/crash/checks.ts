@@ -34,8 +34,8 @@ interface Detail {
 /** Bytes a download may fetch beyond what was missing: blocks in flight, endgame duplicates, and
  *  blocks asked again of a rate-capped seed after a request timed out (the node's counter holds
  *  every block received). Whether anything verified was fetched again is the piece-map check's. */
-const SLACK_PIECES = 8;
-const SLACK_SHARE = 0.5;
+export const SLACK_PIECES = 8;
+export const SLACK_SHARE = 0.5;
 
 function filePath(t: Tracked, d: Detail, rel: string, savePath = d.savePath): string {
   const multi = t.p.files.size > 1;

@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Churn, type Tracked } from '../../bench/crash/churn.ts';
-import { checkAfterRestart, poll, type Finding } from '../../bench/crash/checks.ts';
+import { checkAfterRestart, poll, SLACK_PIECES, SLACK_SHARE, type Finding } from '../../bench/crash/checks.ts';
 import { Rig, sleep } from '../../bench/crash/rig.ts';
 
 interface Detail {
@@ -72,13 +72,19 @@ test('a restart check that reads a downloading torrent across its download finds
     }
     await rig.kill();
     const pieces = t.lastStates.length;
-    assert.ok(t.lastVerified <= pieces / 3, `the kill came late: ${t.lastVerified} of ${pieces} pieces verified before it`);
+    const atKill = t.lastVerified;
+    assert.ok(atKill <= pieces / 3, `the kill came late: ${atKill} of ${pieces} pieces verified before it`);
 
     // The restart's check reads the detail, the torrent downloads the rest, then the map is read.
     await rig.start();
     rig.hold = p.ih;
     const checked = await checkAfterRestart(rig, churn);
-    assert.ok(rig.heldAt <= pieces / 3, `the check read the torrent late: ${rig.heldAt} of ${pieces} pieces verified`);
+    // The instant is the one the old bound got wrong: what came after the detail's read is more than
+    // that bound's slack (it took the counter as read, heldAt - atKill pieces, and allowed half of it
+    // again plus SLACK_PIECES). Not "heldAt <= pieces / 3": that left ~0.25 s of downloading after
+    // the restart, and the full run of 1 Dec read it at 30 of 74 under load, still well past the slack.
+    const since = pieces - atKill, asRead = rig.heldAt - atKill;
+    assert.ok(since > asRead * (1 + SLACK_SHARE) + SLACK_PIECES, `the check read the torrent late: ${rig.heldAt} of ${pieces} pieces verified (${atKill} at the kill)`);
     assert.deepEqual(checked.filter((f) => !f.ok), []);
     assert.equal(t.lastStates, '2'.repeat(pieces), 'the map the check read was not the complete one');
     await poll(rig, churn, polled);
