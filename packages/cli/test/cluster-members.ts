@@ -40,6 +40,17 @@ export async function share(m: Member, name: string, bytes: Uint8Array, fields: 
 }
 
 /** The holders through `m` once `ok` says they are as wanted. */
+/** Adds a .torrent file through `m`, as a user adds one again (multipart, as the web app and *arr
+ *  clients do): its infohash and the answer's status (201 added, 200 known). */
+export async function addTorrentFile(m: Member, torrent: Uint8Array): Promise<{ infoHash: string; status: number }> {
+  const form = new FormData();
+  form.append('torrent', new Blob([new Uint8Array(torrent)], { type: 'application/x-bittorrent' }), 'again.torrent');
+  const r = await m.node.api('/api/torrents', { method: 'POST', body: form });
+  const body = (await r.json()) as { infoHash: string };
+  assert.ok(r.status === 201 || r.status === 200, `${r.status} ${JSON.stringify(body)}`);
+  return { infoHash: body.infoHash, status: r.status };
+}
+
 export function holdersWhen(m: Member, ih: string, what: string, ok: (h: Holder[]) => boolean, ms = 90_000): Promise<Holder[]> {
   return until(what, async () => {
     const h = (await detail(m, ih))?.holders as Holder[] | undefined;

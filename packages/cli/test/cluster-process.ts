@@ -2,7 +2,7 @@
 // redis-server, each member on its own loopback address (cluster-members.ts), and the reads a
 // user's script would do (a torrent's detail, its holders) through any member.
 export { ltSeed } from './lt-seed.ts';
-export { detail, holdersWhen, liveDone, sha256, share, type Holder, type Member } from './cluster-members.ts';
+export { addTorrentFile, detail, holdersWhen, liveDone, sha256, share, type Holder, type Member } from './cluster-members.ts';
 import assert from 'node:assert/strict';
 import { startPostgres } from '../../node/test/state-engines.ts';
 import { startRedis } from '../../tracker/test/helpers.ts';

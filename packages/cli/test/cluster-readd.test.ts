@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { until } from './node-process.ts';
-import { detail, holdersWhen, liveDone, share, testCluster, type Member } from './cluster-process.ts';
+import { addTorrentFile, detail, holdersWhen, liveDone, share, testCluster, type Member } from './cluster-process.ts';
 
 async function remove(m: Member, ih: string, deleteData = false): Promise<void> {
   const r = await m.node.api(`/api/torrents/${ih}?deleteData=${deleteData}`, { method: 'DELETE' });
@@ -18,15 +18,11 @@ async function remove(m: Member, ih: string, deleteData = false): Promise<void> 
 
 let addStatus = 0;
 
-/** Adds the .torrent file, as a user adds one again (multipart, as the web app and *arr clients do). */
+/** Adds the .torrent file again; keeps the answer's status for the diagnostic. */
 async function addTorrent(m: Member, torrent: Uint8Array): Promise<string> {
-  const form = new FormData();
-  form.append('torrent', new Blob([new Uint8Array(torrent)], { type: 'application/x-bittorrent' }), 'again.torrent');
-  const r = await m.node.api('/api/torrents', { method: 'POST', body: form });
-  const body = (await r.json()) as { infoHash: string };
-  assert.ok(r.status === 201 || r.status === 200, `${r.status} ${JSON.stringify(body)}`);
-  addStatus = r.status;
-  return body.infoHash;
+  const added = await addTorrentFile(m, torrent);
+  addStatus = added.status;
+  return added.infoHash;
 }
 
 const listed = async (m: Member, ih: string) => (await m.node.api(`/api/torrents/${ih}`)).status === 200;
