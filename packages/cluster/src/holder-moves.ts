@@ -56,16 +56,17 @@ export class HolderMoveStore {
  * Moves this member's copy of `infoHash` to `given` (as the user gave it: resolved against this
  * member's own download dir). Journalled as the node's own moves are (moveJournalled): a move that
  * fails leaves the data where it was and its row's save path unchanged, and a crash before the new
- * path is stored is undone at the member's next start.
+ * path is stored is undone at the member's next start. False when nothing moved (no copy loaded
+ * here, or it is already there).
  */
-export async function moveOwnCopy(node: CascadeNode, infoHash: string, given: string): Promise<void> {
+export async function moveOwnCopy(node: CascadeNode, infoHash: string, given: string): Promise<boolean> {
   const t = node.session.get(infoHash);
   const rec = node.db.records.get(infoHash);
-  if (!t || !rec) return;
+  if (!t || !rec) return false;
   const path = saveDir('savePath', given, node.downloadDir, node.db.stateDir);
-  if (path === rec.savePath) return;
+  if (path === rec.savePath) return false;
   await makeDirs(path);
-  await moveJournalled(node.db.stateDir, infoHash, t, path, node.model.movesWith?.(infoHash) ?? [], (p) => node.db.records.setSavePath(infoHash, p));
+  return moveJournalled(node.db.stateDir, infoHash, t, path, node.model.movesWith?.(infoHash) ?? [], (p) => node.db.records.setSavePath(infoHash, p));
 }
 
 /** Carries out the moves asked of this member's copies, one at a time; each settled in its row. */
@@ -116,8 +117,9 @@ export class HolderMoves {
       if (this.#checking(m.infoHash)) continue;
       let error: string | null = null;
       try {
-        await moveOwnCopy(this.#node, m.infoHash, m.moveTo);
-        this.#node.out.event('cluster', { state: 'moved', infoHash: m.infoHash, savePath: this.#node.db.records.get(m.infoHash)?.savePath });
+        // 'already there' when nothing moved: a "moved" for those misled the reading of a crash run.
+        const moved = await moveOwnCopy(this.#node, m.infoHash, m.moveTo);
+        this.#node.out.event('cluster', { state: moved ? 'moved' : 'already there', infoHash: m.infoHash, savePath: this.#node.db.records.get(m.infoHash)?.savePath });
       } catch (err) {
         if (this.#checking(m.infoHash)) continue;
         error = `${m.moveTo}: ${errorMessage(err)}`;

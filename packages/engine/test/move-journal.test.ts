@@ -59,7 +59,11 @@ test('two moves of one torrent at once go one after the other, each under its ow
   };
   const stored: string[] = [];
   const store = async (p: string) => void stored.push(p.slice(root.length));
-  await Promise.all([moveJournalled(state, ih, torrent, join(root, 'b'), [], store), moveJournalled(state, ih, torrent, join(root, 'c'), [], store)]);
+  assert.deepEqual(await Promise.all([moveJournalled(state, ih, torrent, join(root, 'b'), [], store), moveJournalled(state, ih, torrent, join(root, 'c'), [], store)]), [true, true]);
+  assert.deepEqual(seen, ['/a->/b', '/b->/c']);
+  // Already there: nothing moves, nothing is stored, and it says so (a cluster member logs "moved"
+  // only for a copy that moved).
+  assert.equal(await moveJournalled(state, ih, torrent, join(root, 'c'), [], store), false);
   assert.deepEqual(seen, ['/a->/b', '/b->/c']);
   assert.deepEqual(stored, ['/b', '/c']);
   assert.equal(torrent.savePath, join(root, 'c'));

@@ -141,13 +141,13 @@ const underWay = new Map<string, Promise<unknown>>();
  * run together, the second wrote its journal over the first's and removed it when the engine
  * refused it, leaving the first unjournalled. Throws MoveFailed when the data did not move;
  * whatever `store` throws comes as it is (the data moved, the journal stays and the next start puts
- * it back).
+ * it back). Resolves false when the data was already at `to` (nothing moved), else true.
  */
-export function moveJournalled(stateDir: string, infoHash: string, torrent: Movable, to: string, alsoRoots: readonly string[], store: (path: string) => Promise<void>): Promise<void> {
+export function moveJournalled(stateDir: string, infoHash: string, torrent: Movable, to: string, alsoRoots: readonly string[], store: (path: string) => Promise<void>): Promise<boolean> {
   const key = fileOf(stateDir, infoHash);
   const run = (underWay.get(key) ?? Promise.resolve()).catch(() => {}).then(async () => {
     const from = torrent.savePath;
-    if (from === to) return;
+    if (from === to) return false;
     const meta = torrent.metainfo;
     if (meta) await beginMove(stateDir, infoHash, meta, from, to, alsoRoots).catch((err: unknown) => { throw new MoveFailed(err); });
     try {
@@ -158,6 +158,7 @@ export function moveJournalled(stateDir: string, infoHash: string, torrent: Mova
     }
     await store(to);
     await endMove(stateDir, infoHash);
+    return true;
   });
   underWay.set(key, run);
   void run.catch(() => {}).finally(() => underWay.get(key) === run && underWay.delete(key));
