@@ -121,6 +121,27 @@ export class ResumeRecords {
     return this.#batch.schedule();
   }
 
+  /** The record's bitfield with the file stats it was saved with (what its claims are held against
+   *  before the torrent checks its data), as the Store holds it once the saves given are written. */
+  async savedClaims(infoHash: string): Promise<Pick<ResumeData, 'have' | 'files'> | undefined> {
+    if (this.#batch.pending.has(infoHash)) await this.settled();
+    const row = await this.#store.get<{ have: Uint8Array; files: string | null }>('SELECT have, files FROM resume WHERE member_id = ? AND info_hash = ?', [this.#memberId, infoHash]);
+    if (!row) return undefined;
+    return { have: new Uint8Array(row.have), ...(row.files ? { files: JSON.parse(row.files) as { length: number; mtimeMs: number }[] } : {}) };
+  }
+
+  /**
+   * The view's claims of a torrent not checked yet narrowed to what its files still hold (`to`), in
+   * memory only: the record stays, and the torrent's own check decides when it starts. Only while
+   * the view still says `from` (a save meanwhile is newer). True when narrowed.
+   */
+  narrow(infoHash: string, from: Uint8Array, to: Uint8Array): boolean {
+    const e = this.#view?.get(infoHash);
+    if (!e || !sameBytes(e.have, from)) return false;
+    this.#view!.set(infoHash, entry(to, (h) => (h.length <= 64 ? lastingCopy(h) : h)));
+    return true;
+  }
+
   /** Forgets a record; resolves once removed from the Store. */
   delete(infoHash: string): Promise<void> {
     this.#batch.pending.set(infoHash, { data: null, replace: true });
@@ -172,6 +193,12 @@ export class ResumeRecords {
   }
 }
 
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 /** `keep` makes the copy the view holds (a bitfield the caller may still change). */
 function entry(have: Uint8Array, keep: (have: Uint8Array) => Uint8Array = (h) => h): Have {

@@ -88,6 +88,38 @@ export async function checkPieces(meta: Metainfo, storage: Storage, hasher: Hash
   return { have, hashed: checked, stats };
 }
 
+/**
+ * What a resume record's claims (`have`) still hold on disk, judged as checkPieces would judge them
+ * before it hashes anything: a claimed piece stays when its files are there at their length and
+ * none of them changed since the record (`saved`: size or mtime differ). For a torrent the engine
+ * has not checked yet (a paused one, one waiting for a slot), whose listing the record stands for:
+ * libtorrent checks a paused torrent's resume data at load too ("fastresume rejected"). `files`:
+ * the files that dropped a claimed piece.
+ */
+export function claimsHeld(meta: Metainfo, have: Uint8Array, stats: (FileStat | undefined)[], saved: ResumeData['files']): { have: Uint8Array; files: number[] } {
+  const held = new Bitfield(meta.pieceCount, have.length === Math.ceil(meta.pieceCount / 8) ? have : undefined);
+  const touched = changedPieces(meta, stats, saved);
+  const files = new Set<number>();
+  for (let i = 0; i < meta.pieceCount; i++) {
+    if (!held.get(i)) continue;
+    for (const s of pieceSegments(meta, i)) {
+      const f = meta.files[s.file]!;
+      if (f.pad) continue;
+      const short = (stats[s.file]?.length ?? -1) < s.fileOffset + s.length;
+      if (short || touched[i] === 1) {
+        held.set(i, false);
+        // The file that failed it: one too short, else (a change) each file of the piece that changed.
+        if (short || !sameAsSaved(stats[s.file], saved?.[s.file])) files.add(s.file);
+      }
+    }
+  }
+  return { have: held.bytes, files: [...files].sort((a, b) => a - b) };
+}
+
+function sameAsSaved(now: FileStat | undefined, then: FileStat | undefined): boolean {
+  return !!now && !!then && now.length === then.length && now.mtimeMs === then.mtimeMs;
+}
+
 /** 1 for each piece touching a file whose size or mtime is not what the resume data recorded.
  *  Resume data without file stats (older records) cannot tell: unverified pieces only. */
 function changedPieces(meta: Metainfo, stats: (FileStat | undefined)[], saved: ResumeData['files']): Uint8Array {

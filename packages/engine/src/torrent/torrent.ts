@@ -3,8 +3,8 @@
 // Connections and periodic work: torrent-swarm.ts; trackers and the DHT: torrent-discovery.ts; the
 // session's scheduler ticks it only when needed.
 
-import type { AddTorrentOptions, PeerStats, RateLimits, TorrentHandle, TorrentStats } from '../api.ts';
-import { checkPieces } from '../pieces/check.ts';
+import type { AddTorrentOptions, PeerStats, RateLimits, ResumeData, TorrentHandle, TorrentStats } from '../api.ts';
+import { checkPieces, claimsHeld } from '../pieces/check.ts';
 import { parseInfoDict } from '../metainfo/metainfo.ts';
 import { piecesOfFiles } from '../pieces/piece-map.ts';
 import { distributedCopiesOf, fileProgress, peerListing, torrentStats } from './torrent-report.ts';
@@ -215,6 +215,19 @@ export class Torrent extends TorrentDiscovery implements TorrentHandle {
     this.state = this.picker ? (this.picker.done ? 'seeding' : 'downloading') : 'metadata';
     await this.start();
     this.checkDone(); // completed while paused (a narrower selection): 'done' is still owed
+  }
+
+  /** TorrentHandle.claimsOnDisk: a resume record's claims against the files as they are now. */
+  async claimsOnDisk(have: Uint8Array, saved: ResumeData['files']): Promise<{ have: Uint8Array; files: number[] } | undefined> {
+    const meta = this.metainfo;
+    if (!meta || this.closed) return undefined;
+    // The files are stat()ed, not opened: a storage made for it opens nothing until a read or write.
+    const storage = this.storage ?? this.ctx.createStorage(meta, this.opts.savePath);
+    try {
+      return claimsHeld(meta, have, await storage.fileStats(), saved);
+    } finally {
+      if (storage !== this.storage) await storage.close();
+    }
   }
 
   /** Hashes every piece on disk again, trusting neither resume data nor earlier checks: files

@@ -8,6 +8,7 @@ import { errorMessage } from '@cascade/node-state/errors';
 import { loadEngine, type AddTorrentOptions, type TorrentHandle, type TorrentSource } from './engine.ts';
 import { storedPeers } from '../peers/manual-peers.ts';
 import { oneAtATime } from './torrent-locks.ts';
+import { holdClaimsSoon } from './unchecked-claims.ts';
 
 /** What loading the library touches: the state DB, the session (through add) and the model's order. */
 export interface LibraryNode extends NodeCore {
@@ -83,6 +84,8 @@ async function loadNow(node: LibraryNode, infoHash: string, log: NodeLog, paths:
     if (rec.status === 'error') await node.db.records.setStatus(rec.infoHash, 'queued');
     // Not recorded again, but queued: the engine gets it paused and the queue starts it.
     await node.add(source, opts, false, true);
+    // Listed by its record's claims until it checks its data (when it starts): held against its files.
+    holdClaimsSoon(node, log, rec.infoHash);
     return true;
   } catch (err) {
     await node.db.records.setStatus(rec.infoHash, 'error', { error: errorMessage(err) }).catch((e: unknown) => log.note(`state DB update failed for ${rec.infoHash}: ${errorMessage(e)}`));

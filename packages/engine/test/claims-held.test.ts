@@ -1,0 +1,46 @@
+// claimsHeld: what a resume record's claims still hold on disk before the torrent checks its data
+// (a paused torrent is listed by them; packages/node's unchecked-claims.ts). Two files, a piece
+// across both: a file gone, changed or short drops exactly the claimed pieces touching it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { createTorrent, parseTorrent, Bitfield } from '../index.ts';
+import { claimsHeld } from '../src/pieces/check.ts';
+import { tmpDir } from './session-helpers.ts';
+
+const pieces = (bytes: Uint8Array, n: number) => Array.from({ length: n }, (_, i) => new Bitfield(n, bytes).get(i) ? 1 : 0).join('');
+
+test('claims held against the files: gone, changed and short files drop the pieces touching them', async (t) => {
+  const root = await tmpDir(t);
+  const src = path.join(root, 'pack');
+  await fs.mkdir(src, { recursive: true });
+  await fs.writeFile(path.join(src, 'a.bin'), randomBytes(300_000));
+  await fs.writeFile(path.join(src, 'b.bin'), randomBytes(200_000));
+  const meta = parseTorrent((await createTorrent(src, { pieceLength: 64 * 1024 })).torrent);
+  const n = meta.pieceCount; // 8: piece 4 holds a's end and b's start
+  assert.equal(n, 8);
+  const a = meta.files.findIndex((f) => f.path.at(-1) === 'a.bin'), b = meta.files.findIndex((f) => f.path.at(-1) === 'b.bin');
+  const all = new Bitfield(n);
+  for (let i = 0; i < n; i++) if (i !== 6) all.set(i); // piece 6 never verified
+  const saved = meta.files.map((f) => ({ length: f.length, mtimeMs: 1000 }));
+  const stats = (patch: Record<number, { length: number; mtimeMs: number } | undefined>) => meta.files.map((f, i) => (i in patch ? patch[i] : { length: f.length, mtimeMs: 1000 }));
+
+  const asSaved = claimsHeld(meta, all.bytes, stats({}), saved);
+  assert.equal(pieces(asSaved.have, n), '11111101', 'every file as saved: the claims stand');
+  assert.deepEqual(asSaved.files, []);
+
+  const bGone = claimsHeld(meta, all.bytes, stats({ [b]: undefined }), saved);
+  assert.equal(pieces(bGone.have, n), '11110000', 'b gone: the pieces touching it (4-7)');
+  assert.deepEqual(bGone.files, [b]);
+
+  const aChanged = claimsHeld(meta, all.bytes, stats({ [a]: { length: 300_000, mtimeMs: 2000 } }), saved);
+  assert.equal(pieces(aChanged.have, n), '00000101', 'a written since (another mtime): pieces 0-4');
+  assert.deepEqual(aChanged.files, [a]);
+
+  // A record without file stats (older) cannot tell a change: only a file too short drops pieces.
+  const aShort = claimsHeld(meta, all.bytes, stats({ [a]: { length: 100_000, mtimeMs: 5 } }), undefined);
+  assert.equal(pieces(aShort.have, n), '10000101', 'a cut to 100,000 bytes: pieces 1-4 reach past its end, piece 0 does not');
+  assert.deepEqual(aShort.files, [a]);
+});

@@ -1,0 +1,89 @@
+// A torrent the engine has not checked yet (loaded paused: the user's pause, or waiting in the queue
+// for a slot; only a start checks data) is listed, and counted by the queue, by its resume record's
+// claims. Soon after it loads they are held against its files, as libtorrent checks a paused
+// torrent's resume data at load ("fastresume rejected: mismatching file size"): the pieces of a
+// claimed file that is gone, short or changed since the record leave the listing and the queue's
+// count, in memory only, until the torrent checks its data when it starts (its own check finds the
+// same and saves the record anew). Before, a paused torrent whose files were deleted while the node
+// was down was listed complete, and counted as a seed, until it ran.
+// One torrent at a time, in the background, each file stat()ed, none opened.
+
+import type { NodeLog } from './node-log.ts';
+import type { NodeCore } from './node-parts.ts';
+import type { TorrentHandle } from './engine.ts';
+import { errorMessage } from '@cascade/node-state/errors';
+
+/** What holding claims touches: the loaded torrents, their resume records; `changed` redraws. */
+export interface ClaimsNode extends NodeCore {
+  changed?(): void;
+}
+
+const queues = new WeakMap<ClaimsNode, UncheckedClaims>();
+
+/** Holds the claims of `infoHash` (just loaded) against its files, in the background. */
+export function holdClaimsSoon(node: ClaimsNode, log: NodeLog, infoHash: string): void {
+  let q = queues.get(node);
+  if (!q) queues.set(node, (q = new UncheckedClaims(node, log)));
+  q.add(infoHash);
+}
+
+/** Loaded, paused and not checked: what the listing shows of it is its record's claims. */
+function unchecked(t: TorrentHandle): boolean {
+  const s = t.stats();
+  return s.state === 'paused' && s.verifiedPieces === 0;
+}
+
+export class UncheckedClaims {
+  readonly #node: ClaimsNode;
+  readonly #log: NodeLog;
+  readonly #todo = new Set<string>();
+  #running: Promise<void> | undefined;
+
+  constructor(node: ClaimsNode, log: NodeLog) {
+    this.#node = node;
+    this.#log = log;
+  }
+
+  add(infoHash: string): void {
+    this.#todo.add(infoHash);
+    this.#running ??= this.#run().finally(() => (this.#running = undefined));
+  }
+
+  /** Settles once every torrent added so far was looked at (tests). */
+  async idle(): Promise<void> {
+    while (this.#running) await this.#running;
+  }
+
+  async #run(): Promise<void> {
+    // After the loads under way: the queue starts the first torrents as they come, and those check.
+    await new Promise((r) => setImmediate(r));
+    for (const ih of this.#todo) {
+      this.#todo.delete(ih);
+      try {
+        await this.#hold(ih);
+      } catch (err) {
+        // A node stopping under it (its state closed), or a storage that cannot say: listed as before.
+        if (!this.#node.session.get(ih)) continue;
+        this.#log.note(`${ih}: its resume record's claims could not be held against its files: ${errorMessage(err)}`);
+      }
+    }
+  }
+
+  async #hold(infoHash: string): Promise<void> {
+    const { session, db } = this.#node;
+    const t = session.get(infoHash);
+    if (!t?.claimsOnDisk || !unchecked(t) || !(db.resume.verifiedPieces(infoHash)! > 0)) return;
+    const saved = await db.resume.savedClaims(infoHash);
+    if (!saved) return;
+    const held = await t.claimsOnDisk(saved.have, saved.files);
+    const before = db.resume.verifiedPieces(infoHash) ?? 0;
+    // Started meanwhile: its own check decides.
+    if (!held || held.files.length === 0 || !unchecked(t) || !db.resume.narrow(infoHash, saved.have, held.have)) return;
+    const after = db.resume.verifiedPieces(infoHash) ?? 0;
+    const meta = t.metainfo!;
+    const files = held.files.map((i) => meta.files[i]!.path.join('/'));
+    this.#log.event('claims-dropped', { infoHash, files, pieces: before - after });
+    this.#log.note(`${meta.name}: ${files.length} file${files.length === 1 ? '' : 's'} missing or changed since its resume record (${files.slice(0, 3).join(', ')}${files.length > 3 ? ', …' : ''}): ${before - after} pieces not counted until it checks its data (when it starts, or a recheck)`);
+    this.#node.changed?.();
+  }
+}
