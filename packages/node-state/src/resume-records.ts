@@ -131,14 +131,18 @@ export class ResumeRecords {
   }
 
   /**
-   * The view's claims of a torrent not checked yet narrowed to what its files still hold (`to`), in
-   * memory only: the record stays, and the torrent's own check decides when it starts. Only while
-   * the view still says `from` (a save meanwhile is newer). True when narrowed.
+   * The view's claims of a torrent not checked yet narrowed to what its files still hold (`to`):
+   * the record stays, and the torrent's own check decides when it starts. Only while the view still
+   * says `from` (a save meanwhile is newer). The member's progress in torrent_holders follows, as a
+   * save's does: a cluster's coordinator counts that copy complete no more, and places another.
+   * True when narrowed.
    */
-  narrow(infoHash: string, from: Uint8Array, to: Uint8Array): boolean {
+  async narrow(infoHash: string, from: Uint8Array, to: Uint8Array): Promise<boolean> {
     const e = this.#view?.get(infoHash);
     if (!e || !sameBytes(e.have, from)) return false;
     this.#view!.set(infoHash, entry(to, (h) => (h.length <= 64 ? lastingCopy(h) : h)));
+    const pieces = this.#pieces(infoHash);
+    if (pieces) await this.#store.run(SET_PROGRESS, [Math.min(1, countBits(to) / pieces), Date.now(), infoHash, this.#memberId]);
     return true;
   }
 

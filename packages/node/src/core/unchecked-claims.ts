@@ -78,7 +78,7 @@ export class UncheckedClaims {
     const held = await t.claimsOnDisk(saved.have, saved.files);
     const before = db.resume.verifiedPieces(infoHash) ?? 0;
     // Started meanwhile: its own check decides.
-    if (!held || held.files.length === 0 || !unchecked(t) || !db.resume.narrow(infoHash, saved.have, held.have)) return;
+    if (!held || held.files.length === 0 || !unchecked(t) || !(await db.resume.narrow(infoHash, saved.have, held.have))) return;
     const after = db.resume.verifiedPieces(infoHash) ?? 0;
     const meta = t.metainfo!;
     const files = held.files.map((i) => meta.files[i]!.path.join('/'));
