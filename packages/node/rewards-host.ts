@@ -10,4 +10,4 @@ export { magnetOf } from './src/listing/torrent-view.ts';
 export type { NodeCore, InfoHashResolver, TorrentEvents, NodeLog } from './src/core/node-parts.ts';
 export type { Store } from '@cascade/node-state/store';
 export type { RpcHandlers, RpcParams } from './src/core/control.ts';
-export type { Metainfo, TorrentHandle } from './src/core/engine.ts';
+export type { Metainfo, TorrentHandle, TransferEvent } from './src/core/engine.ts';

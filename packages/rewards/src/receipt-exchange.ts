@@ -14,7 +14,7 @@
 import type { NodeChain, Receipt, ReceiptTermsOf } from '@cascade/chain';
 import { sendExtensionMessage, type WirePeer } from '@cascade/identity';
 import { errorMessage } from '@cascade/node/basics';
-import { pieceBytes, type IdentifiedPeer, type NodeLog, type TorrentEvents, type TorrentHandle } from '@cascade/node/rewards-host';
+import { pieceBytes, type IdentifiedPeer, type NodeLog, type TorrentEvents, type TorrentHandle, type TransferEvent } from '@cascade/node/rewards-host';
 import type { HeldReceipt, ReceiptStore } from './receipt-store.ts';
 import type { RewardClaim, Rewards } from '@cascade/shapes';
 
@@ -22,6 +22,8 @@ import type { RewardClaim, Rewards } from '@cascade/shapes';
 export type ReceiptSigner = ReceiptTermsOf & { address: `0x${string}`; ethSecret: Uint8Array };
 
 const MiB = 1024 * 1024;
+/** Served downloaders remembered at most (as many as receipts are held: MAX_HELD_RECEIPTS). */
+const MAX_SERVED = 100_000;
 
 export interface ReceiptTerms {
   /** A receipt every this many newly verified bytes from one seeder (default 1 MiB)… */
@@ -88,6 +90,8 @@ export class ReceiptExchange {
   readonly #threshold: number;
   readonly #autoClaim: number | undefined;
   readonly #owed = new Map<string, Owed>();
+  /** "infohash account" of the downloaders this node sent data to in this run (in insertion order). */
+  readonly #served = new Set<string>();
   #unclaimed: number | undefined;
   #announcedSteps = 0;
   #claiming: Promise<RewardClaim> | undefined;
@@ -132,12 +136,25 @@ export class ReceiptExchange {
   follow(node: Pick<TorrentEvents, 'onTorrentEvent'>): () => void {
     const stops = [
       node.onTorrentEvent('verified', (t, index: number, contributors: string[] = []) => this.#verified(t, index, contributors)),
+      // As a seeder: which downloaders this node sent data to (their receipts take the reserved room).
+      node.onTorrentEvent('transfer', (_t, ev: TransferEvent) => ev.direction === 'up' && this.#sentTo(ev.infoHashHex, ev.peer)),
       // Also at 'done' (a download whose last pieces came from plain peers, say).
       node.onTorrentEvent('done', (t) => this.#signRest(t.infoHashHex)),
     ];
     return () => {
       for (const stop of stops) stop();
     };
+  }
+
+  /** An identified peer of `infoHash` at `address` was sent a block: its account counts as served. */
+  #sentTo(infoHash: string, address: string): void {
+    const who = this.#peers.of(infoHash, address);
+    if (!who) return;
+    const key = `${infoHash} ${who.account.toLowerCase()}`;
+    if (this.#served.has(key)) return;
+    this.#served.add(key);
+    // Bounded as the receipts are: the oldest go first (a receipt held since needs it no more).
+    if (this.#served.size > MAX_SERVED) this.#served.delete(this.#served.values().next().value!);
   }
 
   #verified(t: TorrentHandle, index: number, contributors: string[]): void {
@@ -304,7 +321,7 @@ export class ReceiptExchange {
     if (before && before.chainId === r.chainId && before.pool.toLowerCase() === r.pool.toLowerCase() && r.cumulativeBytes <= before.cumulativeBytes) return; // older or the same: arrived out of order
     // Stored before the acknowledgement: a node killed after acknowledging has it.
     try {
-      await this.#store.hold({ infoHash: ih, downloader, seeder: r.seeder, cumulativeBytes: r.cumulativeBytes, expiry: r.expiry, chainId: r.chainId, pool: r.pool, signature: v.signature });
+      await this.#store.hold({ infoHash: ih, downloader, seeder: r.seeder, cumulativeBytes: r.cumulativeBytes, expiry: r.expiry, chainId: r.chainId, pool: r.pool, signature: v.signature }, this.#served.has(`${ih} ${downloader}`));
     } catch (err) {
       // Not acknowledged: the downloader sends a newer one later.
       return this.#out.note(`receipt from ${peer.address} for ${ih} not kept: ${errorMessage(err)}`);

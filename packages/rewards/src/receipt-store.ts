@@ -127,9 +127,18 @@ export class ReceiptStore {
     return h ? { ...h } : undefined;
   }
 
-  /** Keeps the newest receipt of a (torrent, downloader). One from a downloader not held yet is
-   *  refused with ReceiptsFullError once the bounds are reached and a sweep of expired ones made no room. */
-  async hold(r: Omit<HeldReceipt, 'paidBytes'>): Promise<void> {
+  /**
+   * Keeps the newest receipt of a (torrent, downloader). One from a downloader not held yet is
+   * refused with ReceiptsFullError once the bounds are reached and a sweep of expired ones made no
+   * room — and past half of either bound unless `served` (this node sent that downloader data of
+   * the torrent): an account costs nothing to make, so fresh identities that were never sent a byte
+   * can fill half the room at most, and the rest stays for the downloaders this node served.
+   */
+  async hold(r: Omit<HeldReceipt, 'paidBytes'>, served = true): Promise<void> {
+    if (!served && !this.#held.has(`${r.infoHash} ${r.downloader}`) && this.#full(r.infoHash, 2)) {
+      if (Date.now() - this.#lastForget > 60_000) await this.forgetExpired();
+      if (this.#full(r.infoHash, 2)) throw new ReceiptsFullError('half the receipts this node keeps are held, and this node sent this downloader nothing of the torrent: the rest is kept for downloaders it served (docs/retention.md)');
+    }
     if (!this.#held.has(`${r.infoHash} ${r.downloader}`) && this.#full(r.infoHash)) {
       // A sweep at most once a minute: a flood of refused receipts must not each cost a scan.
       if (Date.now() - this.#lastForget > 60_000) await this.forgetExpired();
@@ -156,8 +165,9 @@ export class ReceiptStore {
     this.#keep({ ...r, paidBytes: same ? before.paidBytes : 0n });
   }
 
-  #full(infoHash: string): boolean {
-    return this.#held.size >= this.#maxHeld || (this.#heldPerTorrent.get(infoHash) ?? 0) >= this.#maxHeldPerTorrent;
+  /** Whether the bounds (over `share`: 2 = half of them) are reached, overall or for the torrent. */
+  #full(infoHash: string, share = 1): boolean {
+    return this.#held.size >= this.#maxHeld / share || (this.#heldPerTorrent.get(infoHash) ?? 0) >= this.#maxHeldPerTorrent / share;
   }
 
   #keep(h: HeldReceipt): void {

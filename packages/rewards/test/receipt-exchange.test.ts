@@ -24,16 +24,18 @@ interface Seeder {
   strikes: string[];
   events: Record<string, unknown>[];
   notes: string[];
-  /** Sends `message` as the verified peer `who`; resolves at the seeder's next event or note. */
-  deliver(message: Record<string, unknown>): Promise<void>;
+  /** Sends `message` as the verified peer `who` (or `as`); resolves at the seeder's next event or note. */
+  deliver(message: Record<string, unknown>, as?: IdentifiedPeer): Promise<void>;
+  /** The node's 'transfer' events, as the exchange follows them. */
+  transfer(ev: { infoHashHex: string; peer: string; direction: 'up' | 'down'; bytes: number }): void;
   /** Messages the seeder sent back on the peer's connection. */
   sent: Uint8Array[];
 }
 
-async function seeder(t: TestContext, terms: ReceiptSigner | undefined, who: IdentifiedPeer): Promise<Seeder> {
+async function seeder(t: TestContext, terms: ReceiptSigner | undefined, who: IdentifiedPeer, bounds: ConstructorParameters<typeof ReceiptStore>[2] = {}): Promise<Seeder> {
   const dir = mkdtempSync(join(tmpdir(), 'cascade-exchange-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const receipts = new ReceiptStore({ store: await sqlite()(t), stateDir: dir });
+  const receipts = new ReceiptStore({ store: await sqlite()(t), stateDir: dir }, undefined, bounds);
   await receipts.ready;
   const strikes: string[] = [];
   const events: Record<string, unknown>[] = [];
@@ -48,12 +50,18 @@ async function seeder(t: TestContext, terms: ReceiptSigner | undefined, who: Ide
   let handler: Parameters<ReceiptPeers['onMessage']>[0] | undefined;
   const peers: ReceiptPeers = {
     onMessage: (h) => void (handler = h),
-    of: () => undefined,
+    // Each test peer at its own address: the account of a DID named in it.
+    of: (_ih, address) => known.get(address),
     wirePeer: () => undefined,
     ledger: { hashFailed: (did) => void strikes.push(did) },
   };
+  const known = new Map<string, IdentifiedPeer>();
   const exchange = new ReceiptExchange(receipts, peers, { chain: undefined, terms: async () => terms, whenRunning: async () => {} }, log);
   t.after(() => exchange.close());
+  const taps = new Map<string, (...args: any[]) => void>();
+  exchange.follow({ onTorrentEvent: (event, fn) => (taps.set(event, fn), () => {}) });
+  const addresses = new Map<string, string>();
+  const addressOf = (w: IdentifiedPeer) => addresses.get(w.did) ?? (addresses.set(w.did, `127.0.0.${addresses.size + 2}:6881`), addresses.get(w.did)!);
   const wire: WirePeer = {
     infoHash: Uint8Array.from(Buffer.from(IH, 'hex')),
     localPeerId: new Uint8Array(20),
@@ -63,10 +71,13 @@ async function seeder(t: TestContext, terms: ReceiptSigner | undefined, who: Ide
   };
   return {
     receipts, strikes, events, notes, sent,
-    deliver: (message) => new Promise<void>((resolve) => {
+    deliver: (message, as = who) => new Promise<void>((resolve) => {
       heard = resolve;
-      handler!(wire, who, message);
+      const address = as === who ? wire.address : addressOf(as);
+      known.set(address, as);
+      handler!({ ...wire, address }, as, message);
     }),
+    transfer: (ev) => taps.get('transfer')!(undefined, ev),
   };
 }
 
@@ -109,4 +120,36 @@ test('with no chain a receipt is dropped unjudged, and nothing counts against it
   await s.deliver({ t: 'receipt', v: 1, chainId: 'x' });
   assert.match(s.notes.at(-1)!, /dropped: this node runs no chain/);
   assert.deepEqual([s.events, s.strikes, s.sent], [[], [], []]);
+});
+
+test("past half the receipts it keeps, a seeder holds only the receipts of downloaders it sent data to (docs/retention.md)", async (t) => {
+  const me = generateIdentity();
+  const terms = { chainId: 31337n, pool: POOL, address: me.address, ethSecret: me.ethSecret };
+  const [a, b] = [generateIdentity(), generateIdentity()];
+  const whoOf = (x: ReturnType<typeof generateIdentity>): IdentifiedPeer => ({ did: x.did, account: x.address, claimedReputation: 0 });
+  // Two per torrent: the first may be anyone's, the second only a served downloader's. Each
+  // downloader is at its own address, in the order first heard: a at 127.0.0.2, b at 127.0.0.3.
+  const s = await seeder(t, terms, whoOf(a), { maxHeldPerTorrent: 2 });
+  const receiptOf = (x: ReturnType<typeof generateIdentity>): Receipt => ({
+    chainId: 31337n, pool: POOL, infoHash: `0x${IH}`, seeder: me.address, downloader: x.address,
+    cumulativeBytes: BigInt(MiB), expiry: BigInt(Math.floor(Date.now() / 1000) + 3600),
+  });
+  const send = (x: ReturnType<typeof generateIdentity>) => s.deliver(onWire(receiptOf(x), signReceiptWithSecret(x.ethSecret, receiptOf(x))), whoOf(x));
+
+  await send(a);
+  assert.equal(s.events.at(-1)!.event, 'receipt', 'the first, served or not');
+  await send(b);
+  assert.match(s.notes.at(-1) ?? '', /not kept: .*sent this downloader nothing of the torrent/);
+  assert.equal(s.receipts.held(IH, b.address.toLowerCase()), undefined, 'not held');
+  assert.equal(s.sent.length, 1, 'nor acknowledged: it sends a newer one later');
+  // Sent a block of the torrent (another torrent's does not count): its receipt is held.
+  s.transfer({ infoHashHex: 'd'.repeat(40), peer: '127.0.0.3:6881', direction: 'up', bytes: 16_384 });
+  s.transfer({ infoHashHex: IH, peer: '127.0.0.3:6881', direction: 'down', bytes: 16_384 });
+  await send(b);
+  assert.match(s.notes.at(-1) ?? '', /not kept/, 'a download from it, or another torrent sent, does not count');
+  s.transfer({ infoHashHex: IH, peer: '127.0.0.3:6881', direction: 'up', bytes: 16_384 });
+  await send(b);
+  assert.equal(s.events.at(-1)!.event, 'receipt');
+  assert.equal(s.receipts.held(IH, b.address.toLowerCase())!.cumulativeBytes, BigInt(MiB));
+  assert.equal(s.sent.length, 2);
 });
