@@ -327,10 +327,8 @@ export interface TorrentHandle {
   fetchPieces(first: number, last: number): () => void;
   /** Forces a tracker + DHT announce now. */
   announce(): void;
-  /** What a resume record's claims (`have`, as saved with the file stats `saved`) hold on disk
-   *  now, before this torrent checks its data: a claimed piece goes when its files are missing,
-   *  short or changed since (`files`: those that dropped one). The files are stat()ed, not read.
-   *  undefined without metadata. */
+  /** What a resume record's claims (`have`, saved with the file stats `saved`) hold on disk now, before
+   *  this torrent checks its data: pieces of files missing, short or changed since go (`files`: those). */
   claimsOnDisk?(have: Uint8Array, saved: ResumeData['files']): Promise<{ have: Uint8Array; files: number[] } | undefined>;
   /** Hashes every piece on disk again (state "checking" meanwhile), trusting no resume data; what
    *  fails is downloaded again. Resolves when the check is over. A paused torrent stays paused. */
