@@ -19,6 +19,8 @@ export interface ClaimsNode extends NodeCore {
 }
 
 const queues = new WeakMap<ClaimsNode, UncheckedClaims>();
+/** How long after a load its claims are looked at (the queue's starts come first). */
+const SETTLE_MS = 2000;
 
 /** Holds the claims of `infoHash` (just loaded) against its files, in the background. */
 export function holdClaimsSoon(node: ClaimsNode, log: NodeLog, infoHash: string): void {
@@ -55,8 +57,9 @@ export class UncheckedClaims {
   }
 
   async #run(): Promise<void> {
-    // After the loads under way: the queue starts the first torrents as they come, and those check.
-    await new Promise((r) => setImmediate(r));
+    // After the loads under way and the queue's first starts: a torrent starting checks its data
+    // itself (the same stat()s, and its record read), so each is looked at once it has settled.
+    await new Promise((r) => setTimeout(r, SETTLE_MS).unref());
     for (const ih of this.#todo) {
       this.#todo.delete(ih);
       try {
@@ -72,7 +75,9 @@ export class UncheckedClaims {
   async #hold(infoHash: string): Promise<void> {
     const { session, db } = this.#node;
     const t = session.get(infoHash);
-    if (!t?.claimsOnDisk || !unchecked(t) || !(db.resume.verifiedPieces(infoHash)! > 0)) return;
+    // Paused by the user, or waiting for a slot: the others are started by the queue, and check.
+    const status = db.records.get(infoHash)?.status;
+    if ((status !== 'paused' && status !== 'queued') || !t?.claimsOnDisk || !unchecked(t) || !(db.resume.verifiedPieces(infoHash)! > 0)) return;
     const saved = await db.resume.savedClaims(infoHash);
     if (!saved) return;
     const held = await t.claimsOnDisk(saved.have, saved.files);
