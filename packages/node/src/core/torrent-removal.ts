@@ -77,7 +77,7 @@ async function removeNow(node: RemovalParts, infoHashes: readonly string[], dele
   for (const ih of gone) {
     node.model.forget(ih);
     node.queue.forget(ih);
-    await deletions.get(ih)?.().then(() => ownTombstone && db.records.dropTombstone(ih)).catch((err: unknown) => outcome.set(ih, err));
+    await deletions.get(ih)?.().then(() => ownTombstone && db.dropTombstone(ih)).catch((err: unknown) => outcome.set(ih, err));
   }
   return outcome;
 }
