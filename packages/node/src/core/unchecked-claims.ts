@@ -29,6 +29,8 @@ export function holdClaimsSoon(node: ClaimsNode, log: NodeLog, infoHash: string)
   q.add(infoHash);
 }
 
+const first = (s: Set<string>): string | undefined => s.values().next().value;
+
 /** Loaded, paused and not checked: what the listing shows of it is its record's claims. */
 function unchecked(t: TorrentHandle): boolean {
   const s = t.stats();
@@ -39,7 +41,7 @@ export class UncheckedClaims {
   readonly #node: ClaimsNode;
   readonly #log: NodeLog;
   readonly #todo = new Set<string>();
-  #running: Promise<void> | undefined;
+  #running = false;
 
   constructor(node: ClaimsNode, log: NodeLog) {
     this.#node = node;
@@ -48,27 +50,28 @@ export class UncheckedClaims {
 
   add(infoHash: string): void {
     this.#todo.add(infoHash);
-    this.#running ??= this.#run().finally(() => (this.#running = undefined));
-  }
-
-  /** Settles once every torrent added so far was looked at (tests). */
-  async idle(): Promise<void> {
-    while (this.#running) await this.#running;
+    if (!this.#running) void this.#run();
   }
 
   async #run(): Promise<void> {
-    // After the loads under way and the queue's first starts: a torrent starting checks its data
-    // itself (the same stat()s, and its record read), so each is looked at once it has settled.
-    await new Promise((r) => setTimeout(r, SETTLE_MS).unref());
-    for (const ih of this.#todo) {
-      this.#todo.delete(ih);
-      try {
-        await this.#hold(ih);
-      } catch (err) {
-        // A node stopping under it (its state closed), or a storage that cannot say: listed as before.
-        if (!this.#node.session.get(ih)) continue;
-        this.#log.note(`${ih}: its resume record's claims could not be held against its files: ${errorMessage(err)}`);
+    this.#running = true;
+    try {
+      // After the loads under way and the queue's first starts: a torrent starting checks its data
+      // itself (the same stat()s, and its record read), so each is looked at once it has settled.
+      await new Promise((r) => setTimeout(r, SETTLE_MS).unref());
+      for (let ih = first(this.#todo); ih !== undefined; ih = first(this.#todo)) {
+        this.#todo.delete(ih);
+        try {
+          await this.#hold(ih);
+        } catch (err) {
+          // A node stopping under it (its state closed), or a storage that cannot say: listed as before.
+          if (!this.#node.session.get(ih)) continue;
+          this.#log.note(`${ih}: its resume record's claims could not be held against its files: ${errorMessage(err)}`);
+        }
       }
+    } finally {
+      // No await since the last look at #todo: an add from now on starts another run.
+      this.#running = false;
     }
   }
 
