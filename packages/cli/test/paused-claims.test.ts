@@ -60,8 +60,14 @@ test("a paused torrent's files deleted or changed while the node was down: not l
     assert.equal(d.progress, i === 2 ? 1 : 0, `${names[i]}: listed progress`);
     assert.deepEqual(files.map((f) => f.progress), [i === 2 ? 1 : 0], `${names[i]}: the file's progress`);
   }
+  // The narrowed records are what is stored: after another restart the same, said once only.
+  await node.stop();
+  node = await startServe(t, { stateDir, args: ['--no-chain'] });
+  await new Promise((r) => setTimeout(r, 4000));
+  assert.deepEqual(node.events.filter((x) => x.event === 'claims-dropped'), [], 'nothing more to drop');
+  for (const [i, ih] of ihs.entries()) assert.equal((await detail(node, ih)).progress, i === 2 ? 1 : 0, `${names[i]} after another restart`);
   // Resumed, the kept one seeds at once on its record; the changed one checks and finds its data
-  // whole (its bytes did not change, only its mtime).
+  // whole (its bytes did not change, only its mtime): hashed again, not fetched (there is no peer).
   for (const ih of ihs.slice(1)) assert.ok((await node.api(`/api/torrents/${ih}/resume`, { method: 'POST' })).status < 300);
   for (const ih of ihs.slice(1)) await until(`${ih} complete again after its check`, async () => ((await detail(node, ih)).progress === 1 ? true : undefined), 30_000);
   assert.ok((await detail(node, ihs[0]!)).progress < 1, 'the deleted one stays incomplete');

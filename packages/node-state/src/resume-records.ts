@@ -131,18 +131,16 @@ export class ResumeRecords {
   }
 
   /**
-   * The view's claims of a torrent not checked yet narrowed to what its files still hold (`to`):
-   * the record stays, and the torrent's own check decides when it starts. Only while the view still
-   * says `from` (a save meanwhile is newer). The member's progress in torrent_holders follows, as a
-   * save's does: a cluster's coordinator counts that copy complete no more, and places another.
-   * True when narrowed.
+   * The claims of a torrent not checked yet narrowed to what its files still hold (`to`): saved as
+   * its record, with the file stats it was saved with (`files`), so the torrent's own check when it
+   * starts still hashes the pieces of a changed file rather than fetching them again. Only while the
+   * view still says `from` (a save meanwhile is newer). As any save, it sets the member's progress
+   * in torrent_holders: a cluster's coordinator counts that copy complete no more. True when narrowed.
    */
-  async narrow(infoHash: string, from: Uint8Array, to: Uint8Array): Promise<boolean> {
+  async narrow(infoHash: string, from: Uint8Array, to: Uint8Array, files: ResumeData['files']): Promise<boolean> {
     const e = this.#view?.get(infoHash);
     if (!e || !sameBytes(e.have, from)) return false;
-    this.#view!.set(infoHash, entry(to, (h) => (h.length <= 64 ? lastingCopy(h) : h)));
-    const pieces = this.#pieces(infoHash);
-    if (pieces) await this.#store.run(SET_PROGRESS, [Math.min(1, countBits(to) / pieces), Date.now(), infoHash, this.#memberId]);
+    await this.save(infoHash, { have: to, ...(files ? { files } : {}) });
     return true;
   }
 

@@ -2,16 +2,17 @@
 // for a slot; only a start checks data) is listed, and counted by the queue, by its resume record's
 // claims. Soon after it loads they are held against its files, as libtorrent checks a paused
 // torrent's resume data at load ("fastresume rejected: mismatching file size"): the pieces of a
-// claimed file that is gone, short or changed since the record leave the listing and the queue's
-// count, in memory only, until the torrent checks its data when it starts (its own check finds the
-// same and saves the record anew). Before, a paused torrent whose files were deleted while the node
-// was down was listed complete, and counted as a seed, until it ran.
-// One torrent at a time, in the background, each file stat()ed, none opened.
+// claimed file that is gone, short or changed since the record leave the record — saved with the
+// file stats it had, so the torrent's own check when it starts still hashes a changed file's pieces
+// rather than fetching them — and so the listing and the queue's count. Before, a paused torrent
+// whose files were deleted while the node was down was listed complete, and counted as a seed,
+// until it ran. One torrent at a time, in the background, each file stat()ed, none opened.
 
 import type { NodeLog } from './node-log.ts';
 import type { NodeCore } from './node-parts.ts';
 import type { TorrentHandle } from './engine.ts';
 import { errorMessage } from '@cascade/node-state/errors';
+import { countBits } from '@cascade/node-state';
 
 /** What holding claims touches: the loaded torrents, their resume records; `changed` redraws. */
 export interface ClaimsNode extends NodeCore {
@@ -84,10 +85,10 @@ export class UncheckedClaims {
     const saved = await db.resume.savedClaims(infoHash);
     if (!saved) return;
     const held = await t.claimsOnDisk(saved.have, saved.files);
-    const before = db.resume.verifiedPieces(infoHash) ?? 0;
-    // Started meanwhile: its own check decides.
-    if (!held || held.files.length === 0 || !unchecked(t) || !(await db.resume.narrow(infoHash, saved.have, held.have))) return;
-    const after = db.resume.verifiedPieces(infoHash) ?? 0;
+    const before = countBits(saved.have), after = held ? countBits(held.have) : before;
+    // Nothing dropped (a record narrowed at an earlier start names the same files), or started
+    // meanwhile: its own check decides.
+    if (!held || after === before || !unchecked(t) || !(await db.resume.narrow(infoHash, saved.have, held.have, saved.files))) return;
     const meta = t.metainfo!;
     const files = held.files.map((i) => meta.files[i]!.path.join('/'));
     this.#log.event('claims-dropped', { infoHash, files, pieces: before - after });
