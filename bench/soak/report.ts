@@ -116,7 +116,7 @@ export interface Verdict {
  * warm-up's end and at the end scale what a table may hold.
  */
 // The rest get a floor slope in the table too, judged or not: RSS's parts, V8's committed heap.
-const MEMORY_KEYS = ['rss_mb', 'heap_used_mb', 'heap_live_mb', 'rss_anon_mb', 'rss_file_mb', 'heap_total_mb'];
+const MEMORY_KEYS = ['rss_mb', 'heap_used_mb', 'heap_live_mb', 'heap_code_mb', 'rss_anon_mb', 'rss_file_mb', 'heap_total_mb'];
 
 /**
  * What each memory measure is judged on, against the same limit (issue 63: growth not explained by

@@ -33,7 +33,7 @@ const f1 = (x: number | undefined) => (x ?? NaN).toFixed(1);
 /** One node's figures from a sample; `p` its scope (`m1:`), or none for the single node. */
 const nodeLine = (s: Sample, p = '') => {
   const v = (k: string) => s.values[p + k];
-  return `rss=${f1(v('rss_mb'))}MB heap=${f1(v('heap_used_mb'))}MB live=${f1(v('heap_live_mb'))}MB fds=${v('fds')} sockets=${v('sockets')} handles=${v('handles')} timers=${v('timers')} eldP99=${f1(v('eld_p99_ms'))}ms${p ? '' : ` db=${(v('db_mb') ?? NaN).toFixed(2)}MB`}`;
+  return `rss=${f1(v('rss_mb'))}MB heap=${f1(v('heap_used_mb'))}MB live=${f1(v('heap_live_mb'))}MB code=${f1(v('heap_code_mb'))}MB fds=${v('fds')} sockets=${v('sockets')} handles=${v('handles')} timers=${v('timers')} eldP99=${f1(v('eld_p99_ms'))}ms${p ? '' : ` db=${(v('db_mb') ?? NaN).toFixed(2)}MB`}`;
 };
 const clusterLine = (s: Sample) =>
   `${MEMBERS.map((m) => `${m} ${nodeLine(s, `${m}:`)}`).join(' | ')} | pg ${f1(s.values['pg:db_mb'])}MB conns=${s.values['pg:connections']} torrents=${s.values['pg:rows.torrents']} holders=${s.values['pg:rows.torrent_holders']} | redis ${f1(s.values['redis:used_memory_mb'])}MB keys=${s.values['redis:keys']} (no ttl ${s.values['redis:keys_no_ttl']}) clients=${s.values['redis:clients']}`;
