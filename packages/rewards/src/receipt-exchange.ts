@@ -23,8 +23,8 @@ import type { RewardClaim, Rewards } from '@cascade/shapes';
 export type ReceiptSigner = ReceiptTermsOf & { address: `0x${string}`; ethSecret: Uint8Array };
 
 const MiB = 1024 * 1024;
-/** Served downloaders remembered at most (as many as receipts are held: MAX_HELD_RECEIPTS). */
-const MAX_SERVED = 100_000;
+/** Served downloaders not held yet remembered at most (the oldest go first). */
+const MAX_SERVED = 20_000;
 
 export interface ReceiptTerms {
   /** A receipt every this many newly verified bytes from one seeder (default 1 MiB)… */
@@ -91,7 +91,8 @@ export class ReceiptExchange {
   readonly #threshold: number;
   readonly #autoClaim: number | undefined;
   readonly #owed = new Map<string, Owed>();
-  /** "infohash account" of the downloaders this node sent data to in this run (in insertion order). */
+  /** "infohash account" of the downloaders this node sent data to in this run and holds no receipt
+   *  of yet (in insertion order): once held, its newer receipts are updates, let in whatever the bound. */
   readonly #served = new Set<string>();
   #unclaimed: number | undefined;
   #announcedSteps = 0;
@@ -151,10 +152,10 @@ export class ReceiptExchange {
   #sentTo(infoHash: string, address: string): void {
     const who = this.#peers.of(infoHash, address);
     if (!who) return;
-    const key = `${infoHash} ${who.account.toLowerCase()}`;
-    if (this.#served.has(key)) return;
+    const account = who.account.toLowerCase();
+    const key = `${infoHash} ${account}`;
+    if (this.#served.has(key) || this.#store.isHeld(infoHash, account)) return;
     this.#served.add(key);
-    // Bounded as the receipts are: the oldest go first (a receipt held since needs it no more).
     if (this.#served.size > MAX_SERVED) this.#served.delete(this.#served.values().next().value!);
   }
 
@@ -323,6 +324,7 @@ export class ReceiptExchange {
     // Stored before the acknowledgement: a node killed after acknowledging has it.
     try {
       await this.#store.hold({ infoHash: ih, downloader, seeder: r.seeder, cumulativeBytes: r.cumulativeBytes, expiry: r.expiry, chainId: r.chainId, pool: r.pool, signature: v.signature }, this.#served.has(`${ih} ${downloader}`));
+      this.#served.delete(`${ih} ${downloader}`);
     } catch (err) {
       // Not acknowledged: the downloader sends a newer one later.
       return this.#out.note(`receipt from ${peer.address} for ${ih} not kept: ${errorMessage(err)}`);

@@ -122,6 +122,11 @@ export class ReceiptStore {
     if (Date.now() - this.#lastForget > FORGET_EVERY_MS) void this.forgetExpired().catch(() => {});
   }
 
+  /** Whether a receipt of (torrent, downloader) is held: held() without the copy, for hot paths. */
+  isHeld(infoHash: string, downloader: string): boolean {
+    return this.#held.has(`${infoHash} ${downloader}`);
+  }
+
   held(infoHash: string, downloader: string): HeldReceipt | undefined {
     const h = this.#held.get(`${infoHash} ${downloader}`);
     return h ? { ...h } : undefined;
