@@ -2,12 +2,12 @@
 // that is not"): a paused torrent is not checked until it starts, so it was listed by its resume
 // record's claims — complete, with its file deleted. libtorrent checks a paused torrent's resume data
 // at load ("fastresume rejected: mismatching file size"); the node now holds the claims against the
-// files soon after it loads them. Three paused seeds: one file deleted, one rewritten (same size,
-// another mtime), one untouched.
+// files soon after it loads them. Three paused seeds: one file deleted (and put back later, as a
+// disk mounted again), one given another mtime, one untouched.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { rmSync, utimesSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, utimesSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServe, until, type ServeNode } from './node-process.ts';
 import { tempDir } from './helpers.ts';
@@ -40,6 +40,8 @@ test("a paused torrent's files deleted or changed while the node was down: not l
   for (const ih of ihs) await until(`${ih} paused`, async () => ((await detail(node, ih)).state === 'paused' ? true : undefined));
   await node.stop();
 
+  // The deleted one as it was, to put back later (a disk mounted again: same bytes, same mtime).
+  const gone = { bytes: readFileSync(paths[0]!), st: statSync(paths[0]!) };
   rmSync(paths[0]!);
   const st = statSync(paths[1]!);
   utimesSync(paths[1]!, st.atime, new Date(st.mtimeMs - 3_600_000));
@@ -66,10 +68,13 @@ test("a paused torrent's files deleted or changed while the node was down: not l
   await new Promise((r) => setTimeout(r, 4000));
   assert.deepEqual(node.events.filter((x) => x.event === 'claims-dropped'), [], 'nothing more to drop');
   for (const [i, ih] of ihs.entries()) assert.equal((await detail(node, ih)).progress, i === 2 ? 1 : 0, `${names[i]} after another restart`);
-  // Resumed, the kept one seeds at once on its record; the changed one checks and finds its data
-  // whole (its bytes did not change, only its mtime): hashed again, not fetched (there is no peer).
-  for (const ih of ihs.slice(1)) assert.ok((await node.api(`/api/torrents/${ih}/resume`, { method: 'POST' })).status < 300);
-  for (const ih of ihs.slice(1)) await until(`${ih} complete again after its check`, async () => ((await detail(node, ih)).progress === 1 ? true : undefined), 30_000);
-  assert.ok((await detail(node, ihs[0]!)).progress < 1, 'the deleted one stays incomplete');
+  // The deleted file put back as it was (same bytes and mtime: a disk mounted again), then all
+  // resumed: the kept one seeds on its record; the changed one and the one put back check and find
+  // their data whole — hashed, not fetched (there is no peer). Had the narrowed record kept the old
+  // stats, the one put back would have matched them and its pieces been taken as missing.
+  writeFileSync(paths[0]!, gone.bytes);
+  utimesSync(paths[0]!, gone.st.atimeMs / 1000, gone.st.mtimeMs / 1000); // to the microsecond: the same mtime the record saw
+  for (const ih of ihs) assert.ok((await node.api(`/api/torrents/${ih}/resume`, { method: 'POST' })).status < 300);
+  for (const ih of ihs) await until(`${ih} complete again after its check`, async () => ((await detail(node, ih)).progress === 1 ? true : undefined), 30_000);
   await node.stop();
 });

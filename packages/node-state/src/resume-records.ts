@@ -132,8 +132,8 @@ export class ResumeRecords {
 
   /**
    * The claims of a torrent not checked yet narrowed to what its files still hold (`to`): saved as
-   * its record, with the file stats it was saved with (`files`), so the torrent's own check when it
-   * starts still hashes the pieces of a changed file rather than fetching them again. Only while the
+   * its record, with `files` (the caller marks the files that dropped pieces as changed, so the
+   * torrent's own check when it starts hashes what is there rather than fetching it). Only while the
    * view still says `from` (a save meanwhile is newer). As any save, it sets the member's progress
    * in torrent_holders: a cluster's coordinator counts that copy complete no more. True when narrowed.
    */

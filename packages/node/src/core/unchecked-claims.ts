@@ -2,11 +2,12 @@
 // for a slot; only a start checks data) is listed, and counted by the queue, by its resume record's
 // claims. Soon after it loads they are held against its files, as libtorrent checks a paused
 // torrent's resume data at load ("fastresume rejected: mismatching file size"): the pieces of a
-// claimed file that is gone, short or changed since the record leave the record — saved with the
-// file stats it had, so the torrent's own check when it starts still hashes a changed file's pieces
-// rather than fetching them — and so the listing and the queue's count. Before, a paused torrent
-// whose files were deleted while the node was down was listed complete, and counted as a seed,
-// until it ran. One torrent at a time, in the background, each file stat()ed, none opened.
+// claimed file that is gone, short or changed since the record leave the record — saved with those
+// files marked changed, so the torrent's own check when it starts hashes whatever of them is there
+// (a disk mounted again) rather than fetching it — and so the listing and the queue's count.
+// Before, a paused torrent whose files were deleted while the node was down was listed complete,
+// and counted as a seed, until it ran. One torrent at a time, in the background, each file
+// stat()ed, none opened.
 
 import type { NodeLog } from './node-log.ts';
 import type { NodeCore } from './node-parts.ts';
@@ -88,11 +89,14 @@ export class UncheckedClaims {
     const before = countBits(saved.have), after = held ? countBits(held.have) : before;
     // Nothing dropped (a record narrowed at an earlier start names the same files), or started
     // meanwhile: its own check decides.
-    if (!held || after === before || !unchecked(t) || !(await db.resume.narrow(infoHash, saved.have, held.have, saved.files))) return;
+    // The files that dropped pieces are saved as changed (an mtime no file has): put back as they
+    // were (a disk mounted again), their pieces are hashed at the torrent's start, not fetched.
+    const files = saved.files?.map((f, i) => (held?.files.includes(i) ? { length: f.length, mtimeMs: -1 } : f));
+    if (!held || after === before || !unchecked(t) || !(await db.resume.narrow(infoHash, saved.have, held.have, files))) return;
     const meta = t.metainfo!;
-    const files = held.files.map((i) => meta.files[i]!.path.join('/'));
-    this.#log.event('claims-dropped', { infoHash, files, pieces: before - after });
-    this.#log.note(`${meta.name}: ${files.length} file${files.length === 1 ? '' : 's'} missing or changed since its resume record (${files.slice(0, 3).join(', ')}${files.length > 3 ? ', …' : ''}): ${before - after} pieces not counted until it checks its data (when it starts, or a recheck)`);
+    const names = held.files.map((i) => meta.files[i]!.path.join('/'));
+    this.#log.event('claims-dropped', { infoHash, files: names, pieces: before - after });
+    this.#log.note(`${meta.name}: ${names.length} file${names.length === 1 ? '' : 's'} missing or changed since its resume record (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}): ${before - after} pieces not counted until it checks its data (when it starts, or a recheck)`);
     this.#node.changed?.();
   }
 }
