@@ -139,7 +139,7 @@ export class ResumeRecords {
    */
   async narrow(infoHash: string, from: Uint8Array, to: Uint8Array, files: ResumeData['files']): Promise<boolean> {
     const e = this.#view?.get(infoHash);
-    if (!e || !sameBytes(e.have, from)) return false;
+    if (!e || Buffer.compare(e.have, from) !== 0) return false;
     await this.save(infoHash, { have: to, ...(files ? { files } : {}) });
     return true;
   }
@@ -195,12 +195,6 @@ export class ResumeRecords {
   }
 }
 
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /** `keep` makes the copy the view holds (a bitfield the caller may still change). */
 function entry(have: Uint8Array, keep: (have: Uint8Array) => Uint8Array = (h) => h): Have {

@@ -140,14 +140,13 @@ export class ReceiptStore {
    * can fill half the room at most, and the rest stays for the downloaders this node served.
    */
   async hold(r: Omit<HeldReceipt, 'paidBytes'>, served = true): Promise<void> {
-    if (!served && !this.#held.has(`${r.infoHash} ${r.downloader}`) && this.#full(r.infoHash, 2)) {
-      if (Date.now() - this.#lastForget > 60_000) await this.forgetExpired();
-      if (this.#full(r.infoHash, 2)) throw new ReceiptsFullError('half the receipts this node keeps are held, and this node sent this downloader nothing of the torrent: the rest is kept for downloaders it served (docs/retention.md)');
-    }
-    if (!this.#held.has(`${r.infoHash} ${r.downloader}`) && this.#full(r.infoHash)) {
+    // The room a new downloader may take: all of it if served, else half.
+    const share = served ? 1 : 2;
+    if (!this.#held.has(`${r.infoHash} ${r.downloader}`) && this.#full(r.infoHash, share)) {
       // A sweep at most once a minute: a flood of refused receipts must not each cost a scan.
       if (Date.now() - this.#lastForget > 60_000) await this.forgetExpired();
-      if (this.#full(r.infoHash)) {
+      if (this.#full(r.infoHash, share)) {
+        if (!served) throw new ReceiptsFullError('half the receipts this node keeps are held, and this node sent this downloader nothing of the torrent: the rest is kept for downloaders it served (docs/retention.md)');
         const perTorrent = (this.#heldPerTorrent.get(r.infoHash) ?? 0) >= this.#maxHeldPerTorrent;
         throw new ReceiptsFullError(perTorrent
           ? `${this.#maxHeldPerTorrent} receipts held for this torrent already, the most kept (docs/retention.md)`

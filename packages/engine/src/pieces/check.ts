@@ -126,8 +126,7 @@ function changedPieces(meta: Metainfo, stats: (FileStat | undefined)[], saved: R
   const touched = new Uint8Array(meta.pieceCount);
   meta.files.forEach((f, i) => {
     if (f.pad || f.length === 0) return;
-    const a = saved?.[i], b = stats[i];
-    if (saved && a && b && a.length === b.length && a.mtimeMs === b.mtimeMs) return;
+    if (sameAsSaved(stats[i], saved?.[i])) return;
     const first = Math.floor(f.offset / meta.pieceLength);
     const last = Math.floor((f.offset + f.length - 1) / meta.pieceLength);
     touched.fill(saved ? 1 : 2, first, last + 1);

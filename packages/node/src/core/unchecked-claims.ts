@@ -89,10 +89,12 @@ export class UncheckedClaims {
     const before = countBits(saved.have), after = held ? countBits(held.have) : before;
     // Nothing dropped (a record narrowed at an earlier start names the same files), or started
     // meanwhile: its own check decides.
+    if (!held || after === before || !unchecked(t)) return;
     // The files that dropped pieces are saved as changed (an mtime no file has): put back as they
     // were (a disk mounted again), their pieces are hashed at the torrent's start, not fetched.
-    const files = saved.files?.map((f, i) => (held?.files.includes(i) ? { length: f.length, mtimeMs: -1 } : f));
-    if (!held || after === before || !unchecked(t) || !(await db.resume.narrow(infoHash, saved.have, held.have, files))) return;
+    const dropped = new Set(held.files);
+    const files = saved.files?.map((f, i) => (dropped.has(i) ? { length: f.length, mtimeMs: -1 } : f));
+    if (!(await db.resume.narrow(infoHash, saved.have, held.have, files))) return;
     const meta = t.metainfo!;
     const names = held.files.map((i) => meta.files[i]!.path.join('/'));
     this.#log.event('claims-dropped', { infoHash, files: names, pieces: before - after });
