@@ -22,6 +22,38 @@ async function share(node: ServeNode, name: string, bytes: Uint8Array): Promise<
 }
 
 const detail = async (node: ServeNode, ih: string) => (await (await node.api(`/api/torrents/${ih}`)).json()) as Record<string, any>;
+/** GET /api/torrents: the listing's cached rows, by infohash. */
+const listed = async (node: ServeNode) => new Map(((await (await node.api('/api/torrents')).json()) as { torrents: Record<string, any>[] }).torrents.map((r) => [r.infoHash as string, r]));
+
+/** qBittorrent's torrents/info and Transmission's torrent-get, as their clients call them: states and errors by infohash. */
+async function compatViews(node: ServeNode): Promise<{ qb: Map<string, string>; tr: Map<string, { error: number; errorString: string }> }> {
+  const login = await fetch(`${node.url}/api/v2/auth/login`, { method: 'POST', body: new URLSearchParams({ username: 'admin', password: node.token }) });
+  const sid = /SID=([^;]+)/.exec(login.headers.get('set-cookie') ?? '')?.[1];
+  assert.ok(sid, `qBittorrent login: ${login.status}`);
+  const info = (await (await fetch(`${node.url}/api/v2/torrents/info`, { headers: { cookie: `SID=${sid}` } })).json()) as { hash: string; state: string }[];
+  const auth = `Basic ${Buffer.from(`someone:${node.token}`).toString('base64')}`;
+  const body = JSON.stringify({ method: 'torrent-get', arguments: { fields: ['hashString', 'error', 'errorString'] } });
+  let r = await fetch(`${node.url}/transmission/rpc`, { method: 'POST', headers: { authorization: auth }, body });
+  if (r.status === 409) r = await fetch(`${node.url}/transmission/rpc`, { method: 'POST', headers: { authorization: auth, 'x-transmission-session-id': r.headers.get('x-transmission-session-id') ?? '' }, body });
+  const got = (await r.json()) as { arguments: { torrents: { hashString: string; error: number; errorString: string }[] } };
+  return { qb: new Map(info.map((x) => [x.hash, x.state])), tr: new Map(got.arguments.torrents.map((x) => [x.hashString, x])) };
+}
+
+/** What every door says of the three (deleted, changed, kept) while the deleted one's file is gone. */
+async function assertMissingShown(node: ServeNode, ihs: string[], when: string): Promise<void> {
+  const rows = await listed(node);
+  const [deleted, changed, kept] = ihs.map((ih) => rows.get(ih)!);
+  assert.deepEqual([deleted!.progress, changed!.progress, kept!.progress], [0, 0, 1], `${when}: the list's progress (its cached rows built again)`);
+  assert.deepEqual(deleted!.missingFiles, ['deleted.bin'], `${when}: the deleted file named`);
+  assert.match(deleted!.error ?? '', /^No data found for 1 file \(deleted\.bin\)/, when);
+  assert.equal(changed!.missingFiles, undefined, `${when}: a changed file is not missing`);
+  assert.equal(changed!.error, null);
+  assert.equal(kept!.missingFiles, undefined);
+  const { qb, tr } = await compatViews(node);
+  assert.deepEqual(ihs.map((ih) => qb.get(ih)), ['missingFiles', 'pausedDL', 'pausedUP'], `${when}: qBittorrent's states`);
+  assert.deepEqual(ihs.map((ih) => tr.get(ih)!.error), [3, 0, 0], `${when}: Transmission's local error`);
+  assert.match(tr.get(ihs[0]!)!.errorString, /No data found/);
+}
 
 test("a paused torrent's files deleted or changed while the node was down: not listed complete", { timeout: 120_000 }, async (t) => {
   const stateDir = join(tempDir(t), 'state');
@@ -47,6 +79,8 @@ test("a paused torrent's files deleted or changed while the node was down: not l
   utimesSync(paths[1]!, st.atime, new Date(st.mtimeMs - 3_600_000));
 
   node = await startServe(t, { stateDir, args: ['--no-chain'] });
+  // The list built before the claims are held (its rows cached), so that it must build them again.
+  assert.equal((await listed(node)).get(ihs[0]!)?.progress, 1, 'listed by its record until its claims are held');
   const dropped = await until('the changed files reported', async () => {
     const e = node.events.filter((x) => x.event === 'claims-dropped');
     return e.length >= 2 ? e : undefined;
@@ -62,12 +96,16 @@ test("a paused torrent's files deleted or changed while the node was down: not l
     assert.equal(d.progress, i === 2 ? 1 : 0, `${names[i]}: listed progress`);
     assert.deepEqual(files.map((f) => f.progress), [i === 2 ? 1 : 0], `${names[i]}: the file's progress`);
   }
+  await assertMissingShown(node, ihs, 'after the restart that found it gone');
   // The narrowed records are what is stored: after another restart the same, said once only.
   await node.stop();
   node = await startServe(t, { stateDir, args: ['--no-chain'] });
   await new Promise((r) => setTimeout(r, 4000));
   assert.deepEqual(node.events.filter((x) => x.event === 'claims-dropped'), [], 'nothing more to drop');
   for (const [i, ih] of ihs.entries()) assert.equal((await detail(node, ih)).progress, i === 2 ? 1 : 0, `${names[i]} after another restart`);
+  // Still missing: the narrowed record keeps the size it saw, so the file is still known to have had data.
+  await until('the missing file found again', async () => ((await listed(node)).get(ihs[0]!)?.missingFiles ? true : undefined), 15_000);
+  await assertMissingShown(node, ihs, 'after another restart');
   // The deleted file put back as it was (same bytes and mtime: a disk mounted again), then all
   // resumed: the kept one seeds on its record; the changed one and the one put back check and find
   // their data whole — hashed, not fetched (there is no peer). Had the narrowed record kept the old
@@ -76,5 +114,8 @@ test("a paused torrent's files deleted or changed while the node was down: not l
   utimesSync(paths[0]!, gone.st.atimeMs / 1000, gone.st.mtimeMs / 1000); // to the microsecond: the same mtime the record saw
   for (const ih of ihs) assert.ok((await node.api(`/api/torrents/${ih}/resume`, { method: 'POST' })).status < 300);
   for (const ih of ihs) await until(`${ih} complete again after its check`, async () => ((await detail(node, ih)).progress === 1 ? true : undefined), 30_000);
+  const after = await listed(node);
+  assert.deepEqual(ihs.map((ih) => [after.get(ih)!.missingFiles, after.get(ih)!.error]), ihs.map(() => [undefined, null]), 'checked: nothing missing');
+  assert.deepEqual(ihs.map((ih) => after.get(ih)!.progress), [1, 1, 1]);
   await node.stop();
 });

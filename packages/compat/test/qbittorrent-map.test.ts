@@ -31,6 +31,9 @@ test('Cascade states become qBittorrent 4.6 states', () => {
     [{ state: 'metadata', progress: null }, 'metaDL'],
     [{ state: 'metadata', progress: null, forceStart: true }, 'forcedMetaDL'],
     [{ state: 'error', error: 'disk full' }, 'error'],
+    [{ state: 'paused', progress: 0.5, error: 'No data found', missingFiles: ['a.bin'] }, 'missingFiles'],
+    [{ state: 'queued', missingFiles: ['a.bin'] }, 'missingFiles'],
+    [{ state: 'downloading', missingFiles: ['a.bin'] }, 'stalledDL'],
     [{ state: 'something-new' }, 'unknown'],
   ];
   for (const [over, want] of cases) assert.equal(qbState(row(over)), want, JSON.stringify(over));
@@ -43,21 +46,22 @@ test('list filters match qBittorrent TorrentFilter', () => {
     seed: row({ state: 'seeding', progress: 1 }),
     paused: row({ state: 'paused', progress: 1 }),
     err: row({ state: 'error' }),
+    missing: row({ state: 'paused', missingFiles: ['a.bin'] }),
   };
   const which = (filter: string) => Object.entries(rows).filter(([, r]) => matchesFilter(filter, qbState(r), r)).map(([k]) => k);
-  assert.deepEqual(which('all'), ['dl', 'stalled', 'seed', 'paused', 'err']);
+  assert.deepEqual(which('all'), ['dl', 'stalled', 'seed', 'paused', 'err', 'missing']);
   assert.deepEqual(which('downloading'), ['dl', 'stalled']);
   assert.deepEqual(which('seeding'), ['seed']);
   assert.deepEqual(which('completed'), ['seed', 'paused']);
-  assert.deepEqual(which('paused'), ['paused']);
-  assert.deepEqual(which('stopped'), ['paused']);
+  assert.deepEqual(which('paused'), ['paused', 'missing']);
+  assert.deepEqual(which('stopped'), ['paused', 'missing']);
   assert.deepEqual(which('resumed'), ['dl', 'stalled', 'seed', 'err']);
   assert.deepEqual(which('active'), ['dl']);
-  assert.deepEqual(which('inactive'), ['stalled', 'seed', 'paused', 'err']);
+  assert.deepEqual(which('inactive'), ['stalled', 'seed', 'paused', 'err', 'missing']);
   assert.deepEqual(which('stalled'), ['stalled', 'seed']);
   assert.deepEqual(which('stalled_downloading'), ['stalled']);
   assert.deepEqual(which('stalled_uploading'), ['seed']);
-  assert.deepEqual(which('errored'), ['err']);
+  assert.deepEqual(which('errored'), ['err', 'missing']);
 });
 
 test('v2 and hybrid torrents: infohash_v1, infohash_v2 and magnets as qBittorrent gives them', () => {

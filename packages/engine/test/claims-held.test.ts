@@ -30,14 +30,22 @@ test('claims held against the files: gone, changed and short files drop the piec
   const asSaved = claimsHeld(meta, all.bytes, stats({}), saved);
   assert.equal(pieces(asSaved.have, n), '11111101', 'every file as saved: the claims stand');
   assert.deepEqual(asSaved.files, []);
+  assert.deepEqual(asSaved.missing, []);
 
   const bGone = claimsHeld(meta, all.bytes, stats({ [b]: undefined }), saved);
   assert.equal(pieces(bGone.have, n), '11110000', 'b gone: the pieces touching it (4-7)');
   assert.deepEqual(bGone.files, [b]);
+  assert.deepEqual(bGone.missing, [b], 'b gone with data in it: missing');
+  // Gone again after its claims were dropped (the record narrowed, its stat kept): still missing.
+  assert.deepEqual(claimsHeld(meta, new Bitfield(n).bytes, stats({ [b]: undefined }), saved).missing, [b], 'missing with nothing claimed');
+  // A file the record saw no data in (never written: saved as absent, length 0) is not missing.
+  const neverWritten = saved.map((f, i) => (i === b ? { length: 0, mtimeMs: 0 } : f));
+  assert.deepEqual(claimsHeld(meta, all.bytes, stats({ [b]: undefined }), neverWritten).missing, [], 'never written: not missing');
 
   const aChanged = claimsHeld(meta, all.bytes, stats({ [a]: { length: 300_000, mtimeMs: 2000 } }), saved);
   assert.equal(pieces(aChanged.have, n), '00000101', 'a written since (another mtime): pieces 0-4');
   assert.deepEqual(aChanged.files, [a]);
+  assert.deepEqual(aChanged.missing, [], 'changed, not gone');
 
   // A record without file stats (older) cannot tell a change: only a file too short drops pieces.
   const aShort = claimsHeld(meta, all.bytes, stats({ [a]: { length: 100_000, mtimeMs: 5 } }), undefined);

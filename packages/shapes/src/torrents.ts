@@ -69,6 +69,11 @@ export interface ListEntry {
   completedAt: number | null;
   /** The host of its first tracker, or null. */
   tracker: string | null;
+  /** Paused (or queued) and not checked since the node started, with files gone that its resume
+   *  record saw data in (a drive not mounted, files deleted or moved by hand): their paths, and
+   *  `error` says so. Absent otherwise. qBittorrent's API shows it as `missingFiles`, Transmission's
+   *  as a local error. Cleared by its start or a recheck, which check the data. */
+  missingFiles?: string[];
 }
 
 /** One file of a torrent. */

@@ -44,6 +44,9 @@ export function isComplete(r: TorrentRow): boolean {
  */
 export function qbState(r: TorrentRow): string {
   const done = isComplete(r);
+  // Files gone while it was not running (a drive not mounted): qBittorrent's state for it, which
+  // Sonarr and Radarr report as an error rather than wait on a paused download.
+  if (r.missingFiles?.length && (r.state === 'paused' || r.state === 'queued' || r.state === 'stopped')) return 'missingFiles';
   switch (r.state) {
     case 'error':
       return 'error';
@@ -78,7 +81,8 @@ export const FILTERS = [
 ] as const;
 
 export function matchesFilter(filter: string, state: string, r: TorrentRow): boolean {
-  const paused = state === 'pausedDL' || state === 'pausedUP';
+  // A torrent with files missing is stopped too (qBittorrent: isPaused()), and errored.
+  const paused = state === 'pausedDL' || state === 'pausedUP' || state === 'missingFiles';
   // qBittorrent counts a stalled download that uploads as active.
   const active = ACTIVE.has(state) || (state === 'stalledDL' && r.uploadSpeed > 0);
   switch (filter) {

@@ -88,15 +88,23 @@ export async function checkPieces(meta: Metainfo, storage: Storage, hasher: Hash
   return { have, hashed: checked, stats };
 }
 
+/** What claimsHeld finds (indices are the metainfo's file indices). */
+export interface ClaimsOnDisk {
+  have: Uint8Array;
+  files: number[];
+  missing: number[];
+}
+
 /**
  * What a resume record's claims (`have`) still hold on disk, judged as checkPieces would judge them
  * before it hashes anything: a claimed piece stays when its files are there at their length and
  * none of them changed since the record (`saved`: size or mtime differ). For a torrent the engine
  * has not checked yet (a paused one, one waiting for a slot), whose listing the record stands for:
  * libtorrent checks a paused torrent's resume data at load too ("fastresume rejected"). `files`:
- * the files that dropped a claimed piece.
+ * the files that dropped a claimed piece. `missing`: the files that are gone while the record saw
+ * data in them (qBittorrent's "missing files"; after the claims dropped, the record still says so).
  */
-export function claimsHeld(meta: Metainfo, have: Uint8Array, stats: (FileStat | undefined)[], saved: ResumeData['files']): { have: Uint8Array; files: number[] } {
+export function claimsHeld(meta: Metainfo, have: Uint8Array, stats: (FileStat | undefined)[], saved: ResumeData['files']): ClaimsOnDisk {
   const held = new Bitfield(meta.pieceCount, have.length === Math.ceil(meta.pieceCount / 8) ? have : undefined);
   const touched = changedPieces(meta, stats, saved);
   const files = new Set<number>();
@@ -113,7 +121,11 @@ export function claimsHeld(meta: Metainfo, have: Uint8Array, stats: (FileStat | 
       }
     }
   }
-  return { have: held.bytes, files: [...files].sort((a, b) => a - b) };
+  const missing: number[] = [];
+  meta.files.forEach((f, i) => {
+    if (!f.pad && f.length > 0 && stats[i] === undefined && (saved?.[i]?.length ?? 0) > 0) missing.push(i);
+  });
+  return { have: held.bytes, files: [...files].sort((a, b) => a - b), missing };
 }
 
 function sameAsSaved(now: FileStat | undefined, then: FileStat | undefined): boolean {

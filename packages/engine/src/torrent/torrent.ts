@@ -4,7 +4,7 @@
 // session's scheduler ticks it only when needed.
 
 import type { AddTorrentOptions, PeerStats, RateLimits, ResumeData, TorrentHandle, TorrentStats } from '../api.ts';
-import { checkPieces, claimsHeld } from '../pieces/check.ts';
+import { checkPieces, claimsHeld, type ClaimsOnDisk } from '../pieces/check.ts';
 import { parseInfoDict } from '../metainfo/metainfo.ts';
 import { piecesOfFiles } from '../pieces/piece-map.ts';
 import { distributedCopiesOf, fileProgress, peerListing, torrentStats } from './torrent-report.ts';
@@ -218,7 +218,7 @@ export class Torrent extends TorrentDiscovery implements TorrentHandle {
   }
 
   /** TorrentHandle.claimsOnDisk: a resume record's claims against the files as they are now. */
-  async claimsOnDisk(have: Uint8Array, saved: ResumeData['files']): Promise<{ have: Uint8Array; files: number[] } | undefined> {
+  async claimsOnDisk(have: Uint8Array, saved: ResumeData['files']): Promise<ClaimsOnDisk | undefined> {
     const meta = this.metainfo;
     if (!meta || this.closed) return undefined;
     // The files are stat()ed, not opened: a storage made for it opens nothing until a read or write.

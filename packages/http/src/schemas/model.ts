@@ -150,6 +150,10 @@ export const entryModelProperties = {
   tracker: { type: ['string', 'null'], description: 'the host of its first tracker' },
   encrypted: { type: 'boolean', description: 'a private share (issue 24): its content is encrypted for its recipients or its link' },
   decryptable: { type: 'boolean', description: 'this node can read it (always true when not encrypted); when false, `error` says why' },
+  missingFiles: {
+    type: 'array', items: { type: 'string' },
+    description: 'paused or queued and not checked since the node started, with files gone that it had data in (a drive not mounted, files deleted or moved by hand): their paths, and `error` says so (qBittorrent: missingFiles). Absent otherwise; its start or a recheck checks the data',
+  },
 } as const;
 
 /** Add options shared by the JSON body and the multipart fields. */

@@ -18,6 +18,7 @@ import { IdentifiedPeers } from '../peers/identified-peers.ts';
 import { nodeIdentity } from './node-identity.ts';
 import { NodePrivateShares, type LoadPrivateShares, type NodeSecrets } from './node-private.ts';
 import { summaryCache } from '../listing/summary-cache.ts';
+import { missingFilesOf } from './unchecked-claims.ts';
 import { rememberPeers } from '../peers/manual-peers.ts';
 import { NodeModel, type ModelState } from '../model/index.ts';
 import type { AddInput } from './node-parts.ts';
@@ -377,6 +378,9 @@ export class CascadeNode implements NodeCore, TorrentEvents, InfoHashResolver, T
   isTracked(infoHash: string): boolean {
     return this.#feed.isTracked(infoHash);
   }
+
+  /** Files gone of a paused torrent not checked since (ListingNode.missingFiles). */
+  missingFiles = (infoHash: string): string[] | undefined => missingFilesOf(this, infoHash);
 
   /** Full infohash for a user's argument (full hash or unique prefix), among live and stored torrents. */
   resolve(arg: string): string {

@@ -31,6 +31,21 @@ export function holdClaimsSoon(node: ClaimsNode, log: NodeLog, infoHash: string)
   q.add(infoHash);
 }
 
+/**
+ * The files of a loaded torrent, not checked since, that are gone while its resume record saw data
+ * in them (qBittorrent's `missingFiles`, Transmission's "No data found"): their paths, or undefined.
+ * Only while it stays unchecked: its start or a recheck checks the data and says the rest.
+ */
+export function missingFilesOf(node: ClaimsNode, infoHash: string): string[] | undefined {
+  const q = queues.get(node);
+  const names = q?.missing.get(infoHash);
+  if (!names) return undefined;
+  const t = node.session.get(infoHash);
+  if (t && unchecked(t)) return names;
+  q!.missing.delete(infoHash);
+  return undefined;
+}
+
 const first = (s: Set<string>): string | undefined => s.values().next().value;
 
 /** Loaded, paused and not checked: what the listing shows of it is its record's claims. */
@@ -44,6 +59,8 @@ export class UncheckedClaims {
   readonly #log: NodeLog;
   readonly #todo = new Set<string>();
   #running = false;
+  /** missingFilesOf's answers, by infohash. */
+  readonly missing = new Map<string, string[]>();
 
   constructor(node: ClaimsNode, log: NodeLog) {
     this.#node = node;
@@ -71,6 +88,7 @@ export class UncheckedClaims {
           this.#log.note(`${ih}: its resume record's claims could not be held against its files: ${errorMessage(err)}`);
         }
       }
+      for (const ih of this.missing.keys()) if (!this.#node.session.get(ih)) this.missing.delete(ih);
     } finally {
       // No await since the last look at #todo: an add from now on starts another run.
       this.#running = false;
@@ -80,25 +98,39 @@ export class UncheckedClaims {
   async #hold(infoHash: string): Promise<void> {
     const { session, db } = this.#node;
     const t = session.get(infoHash);
+    this.missing.delete(infoHash);
     // Paused by the user, or waiting for a slot: the others are started by the queue, and check.
     const status = db.records.get(infoHash)?.status;
-    if ((status !== 'paused' && status !== 'queued') || !t?.claimsOnDisk || !unchecked(t) || !(db.resume.verifiedPieces(infoHash)! > 0)) return;
+    if ((status !== 'paused' && status !== 'queued') || !t?.claimsOnDisk || !unchecked(t)) return;
     const saved = await db.resume.savedClaims(infoHash);
     if (!saved) return;
     const held = await t.claimsOnDisk(saved.have, saved.files);
-    const before = countBits(saved.have), after = held ? countBits(held.have) : before;
-    // Nothing dropped (a record narrowed at an earlier start names the same files), or started
-    // meanwhile: its own check decides.
-    if (!held || after === before || !unchecked(t)) return;
+    if (!held || !unchecked(t)) return;
+    const meta = t.metainfo!;
+    const pathOf = (i: number) => meta.files[i]!.path.join('/');
+    // Kept across restarts by the record: a narrowed one still names the files' old sizes.
+    if (held.missing.length > 0) this.missing.set(infoHash, held.missing.map(pathOf));
+    const before = countBits(saved.have), after = countBits(held.have);
+    // Nothing dropped (a record narrowed at an earlier start names the same files): its own check decides.
+    if (after === before) {
+      if (held.missing.length > 0) this.#redraw(infoHash);
+      return;
+    }
     // The files that dropped pieces are saved as changed (an mtime no file has): put back as they
     // were (a disk mounted again), their pieces are hashed at the torrent's start, not fetched.
     const dropped = new Set(held.files);
     const files = saved.files?.map((f, i) => (dropped.has(i) ? { length: f.length, mtimeMs: -1 } : f));
     if (!(await db.resume.narrow(infoHash, saved.have, held.have, files))) return;
-    const meta = t.metainfo!;
-    const names = held.files.map((i) => meta.files[i]!.path.join('/'));
-    this.#log.event('claims-dropped', { infoHash, files: names, pieces: before - after });
+    const names = held.files.map(pathOf);
+    this.#log.event('claims-dropped', { infoHash, files: names, pieces: before - after, missing: held.missing.map(pathOf) });
     this.#log.note(`${meta.name}: ${names.length} file${names.length === 1 ? '' : 's'} missing or changed since its resume record (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}): ${before - after} pieces not counted until it checks its data (when it starts, or a recheck)`);
+    this.#redraw(infoHash);
+  }
+
+  /** Its list row is built again (the listing caches rows until the engine or the record changes;
+   *  neither the resume record nor the missing files are either) and the live feed told. */
+  #redraw(infoHash: string): void {
+    this.#node.db.records.touch(infoHash);
     this.#node.changed?.();
   }
 }

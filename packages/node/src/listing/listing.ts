@@ -192,6 +192,8 @@ export type ListingNode = Pick<NodeCore, 'session' | 'db'> & {
   model?: { queueOrder(): string[]; pendingTotals(infoHash: string): PendingTotals | undefined } | undefined;
   /** A running node's queue knows the positions as of its last plan (no pass over the library per row). */
   queue?: { positions(): ReadonlyMap<string, number> } | undefined;
+  /** A running node's torrents, paused and not checked since, with files gone (unchecked-claims.ts). */
+  missingFiles?(infoHash: string): string[] | undefined;
   /** A running node's private shares: their real names, or why it cannot read them. */
   privateShares?: { view(infoHash: string): PrivateView | undefined } | undefined;
 };
@@ -211,6 +213,13 @@ export function restoredStats(node: Pick<NodeCore, 'db'>, t: TorrentHandle): Tor
   return verified > 0 ? { ...s, verifiedPieces: verified, progress: verified / s.pieceCount } : s;
 }
 
+/** What a torrent with files gone says (Transmission's words for it: "No data found!"). */
+export function missingFilesError(paths: readonly string[]): string {
+  const n = paths.length;
+  const some = `${paths.slice(0, 3).join(', ')}${n > 3 ? `, and ${n - 3} more` : ''}`;
+  return `No data found for ${n} file${n === 1 ? '' : 's'} (${some}): is its drive connected, or were they moved? Put them back (or set its location) and resume or recheck; resumed as it is, it downloads them again`;
+}
+
 /** The list row of a live torrent, with its queue position and the totals not flushed yet. */
 export function liveRow(node: ListingNode, t: TorrentHandle, positions?: ReadonlyMap<string, number>, rec?: TorrentRecord): ListEntry {
   const pos = positions ?? positionsOf(node);
@@ -218,12 +227,14 @@ export function liveRow(node: ListingNode, t: TorrentHandle, positions?: Readonl
   // A complete torrent has no queue position, whatever the queue's last plan (made before it
   // completed) still says: otherwise its row would change again when the queue next plans.
   const done = complete({ progress: s.progress, pieceCount: s.pieceCount ?? null, state: s.state });
-  const row = liveEntry(s, rec ?? node.db.records.get(t.infoHashHex), {
+  let row = liveEntry(s, rec ?? node.db.records.get(t.infoHashHex), {
     tracker: trackerHost(firstTracker(t)),
     infoHashV2: t.metainfo?.infoHashV2Hex,
     pending: node.model?.pendingTotals(t.infoHashHex),
     queuePosition: done ? null : (pos.get(t.infoHashHex) ?? null),
   });
+  const missing = node.missingFiles?.(t.infoHashHex);
+  if (missing) row = { ...row, error: missingFilesError(missing), missingFiles: missing };
   const shared = node.privateShares?.view(t.infoHashHex);
   if (!shared) return row;
   return {
