@@ -12,6 +12,8 @@ export interface Row {
   perMonth: number;
   /** Memory rows: the slope of each window's least sample (see floorSlopePerHour). */
   floorSlopePerHour?: number;
+  /** RSS rows: the slope of the RSS just after each collection of the node's (afterCollections). */
+  collectedSlopePerHour?: number;
   /** Quiet level before the main churn and after it stopped (descriptors, sockets, handles, timers). */
   quietBefore?: number;
   quietAfter?: number;
@@ -116,7 +118,28 @@ export interface Verdict {
  * warm-up's end and at the end scale what a table may hold.
  */
 // The rest get a floor slope in the table too, judged or not: RSS's parts, V8's committed heap.
-const MEMORY_KEYS = ['rss_mb', 'heap_used_mb', 'heap_live_mb', 'heap_code_mb', 'rss_anon_mb', 'rss_file_mb', 'heap_total_mb'];
+const MEMORY_KEYS = ['rss_mb', 'rss_collected_mb', 'heap_used_mb', 'heap_live_mb', 'heap_code_mb', 'rss_anon_mb', 'rss_file_mb', 'heap_total_mb'];
+
+/** Collections a node reports during the steady phase before RSS is judged on them (below). */
+const MIN_COLLECTIONS = 4;
+
+/**
+ * The RSS a node reported just after each of its compacting collections in the steady phase (its
+ * memory reducer, /metrics' cascade_rss_after_collection_bytes): one point per collection, at its
+ * time (s since the epoch). A collection reported at the steady phase's first sample ran in the
+ * warm-up and is left out.
+ */
+export function afterCollections(steady: Sample[], scope: string): { t: number; y: number }[] {
+  const k = (name: string) => (scope ? `${scope}:${name}` : name);
+  const first = steady[0]?.values[k('collected_at_s')];
+  const points = new Map<number, number>();
+  for (const s of steady) {
+    const at = s.values[k('collected_at_s')], rss = s.values[k('rss_collected_mb')];
+    if (at === undefined || rss === undefined || !Number.isFinite(at) || !Number.isFinite(rss) || at === first) continue;
+    points.set(at, rss);
+  }
+  return [...points].map(([t, y]) => ({ t, y }));
+}
 
 /**
  * What each memory measure is judged on, against the same limit (issue 63: growth not explained by
@@ -125,10 +148,16 @@ const MEMORY_KEYS = ['rss_mb', 'heap_used_mb', 'heap_live_mb', 'heap_code_mb', '
  * lets more of it wait between collections as a run goes on (29 Nov: the samples' slope 12.6 MB/h,
  * the floors' 1.2). heap_used is shown and judged only where a node gives no live heap (an older
  * node): its slope then, as before. Every slope stays in the table.
+ * RSS, where the node reports MIN_COLLECTIONS of its reducer's collections in the steady phase: on
+ * the slope of the RSS it read just after each. The least sample of a window depends on how soon
+ * after a collection a sample happens to fall (V8 takes pages back within seconds): in the 2-hour
+ * cluster run of 1 Dec the floors' slope read -4.3 to +3.6 MB/h for one member with 4, 8 or 16
+ * windows. Its floor slope stays in the table.
  */
-function judgedSlope(r: Row, hasLive: boolean): { value: number; what: string } | undefined {
+function judgedSlope(r: Row, hasLive: boolean, collected?: { t: number; y: number }[]): { value: number; what: string } | undefined {
   const name = named(r.key);
   if (name === 'heap_live_mb') return { value: r.slopePerHour, what: 'slope' };
+  if (name === 'rss_mb' && collected && collected.length >= MIN_COLLECTIONS) return { value: slopePerHour(collected), what: `slope just after ${collected.length} collections` };
   if (name === 'rss_mb') return Number.isFinite(r.floorSlopePerHour) ? { value: r.floorSlopePerHour!, what: 'floor slope' } : { value: r.slopePerHour, what: 'slope' };
   if (name === 'heap_used_mb' && !hasLive) return { value: r.slopePerHour, what: 'slope' };
   return undefined;
@@ -138,7 +167,8 @@ export function judge(samples: Sample[], limits: Limits = DEFAULT_LIMITS): Verdi
   const steady = samples.filter((s) => s.phase === 'steady');
   const qb = samples.filter((s) => s.phase === 'quiet-before');
   const qa = samples.filter((s) => s.phase === 'quiet-after');
-  const keys = [...new Set(samples.flatMap((s) => Object.keys(s.values)))];
+  // When a node's latest collection ran is what afterCollections reads, not a measure.
+  const keys = [...new Set(samples.flatMap((s) => Object.keys(s.values)))].filter((k) => named(k) !== 'collected_at_s');
   const rows: Row[] = [];
   const failures: string[] = [];
   const notes: string[] = [];
@@ -155,12 +185,16 @@ export function judge(samples: Sample[], limits: Limits = DEFAULT_LIMITS): Verdi
       if (row.quietAfter > allowed) failures.push(`${key}: ${row.quietAfter} after the churn stopped, ${row.quietBefore} before it (allowed ${allowed.toFixed(0)})`);
     }
     if (MEMORY_KEYS.includes(named(key))) row.floorSlopePerHour = floorSlopePerHour(steady.map((s) => ({ t: s.t, y: s.values[key] ?? NaN })));
+    if (named(key) === 'rss_mb') {
+      const collected = afterCollections(steady, scoped(key).scope);
+      if (collected.length >= 2) row.collectedSlopePerHour = slopePerHour(collected);
+    }
     rows.push(row);
   }
   for (const r of rows.filter((x) => MEMORY_KEYS.includes(named(x.key)))) {
     const { scope } = scoped(r.key);
     const hasLive = steady.some((s) => Number.isFinite(s.values[scope ? `${scope}:heap_live_mb` : 'heap_live_mb']));
-    const j = judgedSlope(r, hasLive);
+    const j = judgedSlope(r, hasLive, afterCollections(steady, scope));
     if (named(r.key) === 'heap_live_mb' && !hasLive) continue;
     if (j && j.value >= limits.memorySlopeMbPerHour) failures.push(`${r.key}: ${j.what} ${j.value.toFixed(2)} MB/h ≥ ${limits.memorySlopeMbPerHour} MB/h after the warm-up`);
   }
@@ -203,8 +237,8 @@ const fmt = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ?
 
 /** The table the closing note shows. */
 export function formatTable(v: Verdict): string {
-  const head = ['measure', 'warm-up', 'end', 'slope/h', 'per month', 'floor slope/h', 'quiet before', 'quiet after'];
-  const lines = [head, ...v.rows.map((r) => [r.key, fmt(r.warm), fmt(r.end), fmt(r.slopePerHour), fmt(r.perMonth), fmt(r.floorSlopePerHour), fmt(r.quietBefore), fmt(r.quietAfter)])];
+  const head = ['measure', 'warm-up', 'end', 'slope/h', 'per month', 'floor slope/h', 'after-collection slope/h', 'quiet before', 'quiet after'];
+  const lines = [head, ...v.rows.map((r) => [r.key, fmt(r.warm), fmt(r.end), fmt(r.slopePerHour), fmt(r.perMonth), fmt(r.floorSlopePerHour), fmt(r.collectedSlopePerHour), fmt(r.quietBefore), fmt(r.quietAfter)])];
   const widths = head.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
   return lines.map((l) => l.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
 }

@@ -102,6 +102,10 @@ export async function sampleNode(node: SoakNode, t: number, phase: string): Prom
     rss_anon_mb: rss.anon / 2 ** 20,
     rss_file_mb: rss.file / 2 ** 20,
     heap_total_mb: (prom.get('nodejs_heap_size_total_bytes') ?? NaN) / 2 ** 20,
+    // RSS just after the node's latest compacting collection (its memory reducer), and when: the
+    // floor RSS comes back to, comparable from one collection to the next (report.ts judges it).
+    rss_collected_mb: (prom.get('cascade_rss_after_collection_bytes') ?? NaN) / 2 ** 20,
+    collected_at_s: prom.get('cascade_last_collection_timestamp_seconds') ?? NaN,
     heap_used_mb: (prom.get('nodejs_heap_size_used_bytes') ?? NaN) / 2 ** 20,
     heap_live_mb: (prom.get('cascade_heap_live_bytes') ?? NaN) / 2 ** 20,
     // What of the live heap is compiled code and its metadata (bytecode: V8's trusted space), which

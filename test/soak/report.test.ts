@@ -52,3 +52,25 @@ test('a node without the live heap (NaN) is judged on heap_used, as before; a cl
   const cluster = judge(soak({ 'm1:heap_used_mb': samples(() => 80, garbage), 'm1:heap_live_mb': samples(() => 80, () => 0), 'm2:heap_used_mb': samples(() => 80, () => 0), 'm2:heap_live_mb': samples((t) => 80 + (t / 3600) * 4, () => 0) }));
   assert.deepEqual(memoryFailures(cluster).map((f) => f.split(':').slice(0, 2).join(':')), ['m2:heap_live_mb']);
 });
+
+test('RSS judged on what the node read just after its collections when it reports them; the floor where it does not', () => {
+  // Every sample's RSS swings 0-30 MB above the floor with when it falls after a collection, and in
+  // the last third no sample falls within seconds of one (each window's least is 10 MB higher): the
+  // floor reads growth. The node's own readings just after each collection (every 10 minutes) are flat.
+  const rss = samples(() => 240, () => 30).map((p) => ({ t: p.t, y: p.t > 4800 ? Math.max(p.y, 250) : p.y }));
+  const collectedAt = rss.map((p) => ({ t: p.t, y: 1_700_000_000 + Math.floor(p.t / 600) * 600 }));
+  const collectedRss = rss.map(() => ({ t: 0, y: 240.2 }));
+  const withCollections = judge(soak({ rss_mb: rss, rss_collected_mb: collectedRss, collected_at_s: collectedAt, heap_live_mb: samples(() => 80, () => 0) }));
+  assert.deepEqual(memoryFailures(withCollections), []);
+  const row = withCollections.rows.find((r) => r.key === 'rss_mb')!;
+  assert.equal(row.collectedSlopePerHour, 0);
+  assert.ok(row.floorSlopePerHour! >= 2, `the floor would have failed it: ${row.floorSlopePerHour}`);
+  assert.ok(!withCollections.rows.some((r) => r.key === 'collected_at_s'), 'a time, not a measure');
+  // A leak shows in those readings as it does in the floor.
+  const leaking = rss.map((p) => ({ t: p.t, y: 240 + (Math.floor(p.t / 600) * 600 / 3600) * 5 }));
+  const leak = judge(soak({ rss_mb: rss, rss_collected_mb: leaking, collected_at_s: collectedAt, heap_live_mb: samples(() => 80, () => 0) }));
+  assert.match(memoryFailures(leak).find((f) => f.startsWith('rss_mb'))!, /slope just after 1[12] collections 5\.\d+ MB\/h/);
+  // Fewer than 4 collections in the steady phase: the floor, as before.
+  const rare = judge(soak({ rss_mb: rss, rss_collected_mb: collectedRss, collected_at_s: rss.map(() => ({ t: 0, y: 1_700_000_000 })), heap_live_mb: samples(() => 80, () => 0) }));
+  assert.equal(rare.rows.find((r) => r.key === 'rss_mb')!.collectedSlopePerHour, undefined);
+});

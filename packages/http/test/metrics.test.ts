@@ -26,6 +26,7 @@ const SERIES = [
   'cascade_disk_errors_total', 'cascade_announces_total', 'cascade_dht_nodes', 'cascade_dht_queries_total', 'cascade_lsd_messages_total', 'cascade_lsd_peers_total',
   'cascade_http_requests_total', 'cascade_node_info', 'nodejs_eventloop_lag_seconds', 'nodejs_eventloop_lag_p99_seconds',
   'process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_heap_size_used_bytes', 'cascade_heap_live_bytes',
+  'cascade_rss_after_collection_bytes', 'cascade_last_collection_timestamp_seconds',
 ];
 
 /** The exposition's samples as "name{labels}" → value. */
@@ -91,6 +92,14 @@ test('GET /metrics: the API token or the metrics token, 401 otherwise; every ser
   await new Promise((r) => setTimeout(r, 50)); // the GC observer's callback comes a moment after
   const live = samples(await (await s.request('/metrics')).text()).get('cascade_heap_live_bytes')!;
   assert.ok(Number.isFinite(live) && Math.abs(live - collected) < 8 * 2 ** 20, `live heap ${live} after a collection that left ${collected}`);
+
+  // The RSS just after the memory reducer's latest collection, and when: NaN before one, then its figures.
+  const before = samples(await (await s.request('/metrics')).text());
+  if (!s.node.memory.lastCollection) assert.ok(Number.isNaN(before.get('cascade_rss_after_collection_bytes')), 'NaN before a collection');
+  s.node.memory.lastCollection = { at: 1_700_000_000_000, rssBytes: 123 * 2 ** 20, heapUsedBytes: 1, heapTotalBytes: 2 };
+  const floor = samples(await (await s.request('/metrics')).text());
+  assert.equal(floor.get('cascade_rss_after_collection_bytes'), 123 * 2 ** 20);
+  assert.equal(floor.get('cascade_last_collection_timestamp_seconds'), 1_700_000_000);
 
   // A node with a torrent counts it in its state.
   const up = await s.json('/api/torrents', { method: 'POST', body: formWith([['one.bin', patternBytes(40_000, 3)]]) });

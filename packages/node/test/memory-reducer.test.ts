@@ -36,6 +36,10 @@ test('a burst that leaves garbage is collected once the node is quiet, not befor
   await sleep(2500);
   assert.equal(reducer.collections, 1, 'one collection once quiet');
   assert.ok(used() < before - 8 * 1024 * 1024, `the burst's garbage was given back (${(before / 1e6).toFixed(0)} → ${(used() / 1e6).toFixed(0)} MB)`);
+  // What the process held just after it (/metrics: cascade_rss_after_collection_bytes).
+  const after = reducer.lastCollection!;
+  assert.ok(after && Math.abs(after.rssBytes - process.memoryUsage.rss()) < 64 * 2 ** 20 && Date.now() - after.at < 5000, JSON.stringify(after));
+  assert.ok(after.heapUsedBytes <= after.heapTotalBytes);
   // Quiet again, with no new activity: no more collections.
   await sleep(2000);
   assert.equal(reducer.collections, 1);

@@ -34,6 +34,8 @@ export interface MetricsSource {
   cluster?: (() => Promise<ClusterFigures | undefined>) | undefined;
   /** The HTTP requests answered since the node started, counted before this module loaded. */
   requests: RequestCounts;
+  /** The process just after the memory reducer's latest collection (undefined before one). */
+  afterCollection?: (() => { at: number; rssBytes: number } | undefined) | undefined;
 }
 
 const EMPTY: MetricsSnapshot = { counters: undefined, torrentsByState: new Map() };
@@ -64,6 +66,30 @@ export class NodeMetrics {
         for (const r of requests.series()) this.inc({ route: r.route, method: r.method, status: r.status }, r.count);
       },
     });
+
+    // The floor RSS comes back to: read right after the memory reducer's compacting collection, so
+    // one reading is comparable with the next (a sample at any other moment also counts garbage and
+    // pages V8 keeps for a while). A run of weeks is judged by its slope (bench/soak).
+    const after = source.afterCollection;
+    if (after) {
+      new Gauge({
+        name: 'cascade_rss_after_collection_bytes',
+        help: "Resident memory just after the memory reducer's latest compacting collection (the floor RSS comes back to); NaN before the first.",
+        registers,
+        collect() {
+          this.set(after()?.rssBytes ?? NaN);
+        },
+      });
+      new Gauge({
+        name: 'cascade_last_collection_timestamp_seconds',
+        help: "When the memory reducer's latest compacting collection ran (Unix seconds); NaN before the first.",
+        registers,
+        collect() {
+          const a = after();
+          this.set(a ? a.at / 1000 : NaN);
+        },
+      });
+    }
 
     // Counters copied from the engine's running totals: reset, then set to the total, each scrape.
     const fromTotals = <L extends string>(name: string, help: string, labelNames: readonly L[], fill: (c: Counter<L>, s: SessionCounters | undefined) => void) =>

@@ -59,6 +59,7 @@ export function metricsRoutes(app: FastifyInstance, ctx: ApiContext, opts: Metri
           version: VERSION,
           cluster: ctx.node.cluster ? () => ctx.node.cluster!.figures() : undefined,
           requests,
+          afterCollection: () => ctx.node.memory.lastCollection,
         }),
       (err: unknown) => {
         metrics = undefined; // the next scrape tries again

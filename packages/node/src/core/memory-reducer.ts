@@ -13,7 +13,12 @@
 // heap V8 keeps has grown since the last: measured in the 1-hour cluster soak of 30 Nov (1,000
 // torrents a member, pollers on every member), without it V8's committed heap rose 101 → 114 MB and
 // RSS 313 → 330 MB in 47 minutes while the live heap rose 69 → 76 MB: pages V8 kept after its own
-// collections, which only a compacting one gives back.
+// collections, which only a compacting one gives back. Grown means by 2 MB: with 8 MB, in the 2-hour
+// cluster soak of 1 Dec one member's committed heap stood 8-14 MB above its floor for an hour and
+// came down only in the last quarter (its RSS floor read as 5.9 MB/h of growth with its live heap
+// flat); a busy node's heap grows by 2 MB in minutes, so in effect it is compacted every 10 minutes.
+// The RSS just after each collection is kept (lastCollection): /metrics shows it as the floor the
+// process comes back to, which is what a run of weeks is judged by.
 import v8 from 'node:v8';
 import { v8Collector as collector, youngBufferCollector } from '@cascade/engine/young-buffers';
 
@@ -34,6 +39,16 @@ export interface MemoryReducerOptions {
   busyGrowthBytes?: number;
 }
 
+/** The process just after the reducer's latest collection: its resident memory then is the floor
+ *  its RSS comes back to, the figure a long run's growth is read from (cascade_rss_after_collection_bytes). */
+export interface AfterCollection {
+  /** ms since the epoch. */
+  at: number;
+  rssBytes: number;
+  heapUsedBytes: number;
+  heapTotalBytes: number;
+}
+
 export class MemoryReducer {
   readonly #quietMs: number;
   readonly #growth: number;
@@ -50,12 +65,14 @@ export class MemoryReducer {
   collections = 0;
   /** Of those, the ones run while the node was busy. */
   busyCollections = 0;
+  /** Undefined before the first collection. */
+  lastCollection: AfterCollection | undefined;
 
   constructor(opts: MemoryReducerOptions = {}) {
     this.#quietMs = opts.quietMs ?? 2000;
     this.#growth = opts.growthBytes ?? 32 * 1024 * 1024;
     this.#busyMs = opts.busyIntervalMs ?? 10 * 60_000;
-    this.#busyGrowth = opts.busyGrowthBytes ?? 8 * 1024 * 1024;
+    this.#busyGrowth = opts.busyGrowthBytes ?? 2 * 1024 * 1024;
   }
 
   /** Something that allocates happened (a torrent added or loaded): look again once it is quiet. */
@@ -104,6 +121,7 @@ export class MemoryReducer {
     gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
     this.collections++;
     const h = v8.getHeapStatistics();
+    this.lastCollection = { at: Date.now(), rssBytes: process.memoryUsage.rss(), heapUsedBytes: h.used_heap_size, heapTotalBytes: h.total_heap_size };
     this.#baseline = h.used_heap_size;
     this.#committedBaseline = h.total_heap_size;
     this.#lastBusyLook = performance.now();
