@@ -88,6 +88,11 @@ export class ChainService {
           log(`chain: receipts exchanged before it started name chain ${expected.chainId} pool ${expected.pool}, but it runs ${chain.chain.id} with pool ${chain.contracts.pool}: those cannot be claimed here`);
         }
         log(`chain: ${chain.embedded ? 'embedded dev chain' : chain.rpcUrl}, id ${chain.chain.id}, registry ${chain.contracts.registry}, account ${chain.account.address}`);
+        const state = chain.stateCheck;
+        if (state.broken) {
+          const went = state.lost ? 'no good copy was kept either: the chain starts empty' : `went on from its copy of ${new Date(state.restoredFrom!).toISOString()}; what the chain did after that is lost`;
+          log(`chain: its state file was cut short (a power loss, a full disk or a kill in the middle of its write); kept as ${state.broken}; ${went}`);
+        }
         if (chain.signer) log(await signerLine(chain));
       } catch (err) {
         this.#error = errorMessage(err);

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setPriority } from 'node:os';
+import { checkStateFile, refreshGoodCopy, type StateCheck } from './state-file.ts';
 
 const require = createRequire(import.meta.url);
 const SETPRIV = '/usr/bin/setpriv';
@@ -34,12 +35,16 @@ export interface AnvilOptions {
   accounts?: number;
   /** Scheduling niceness for the anvil process (0-19; higher yields the CPU to others). */
   nice?: number;
+  /** How often the state file's good copy is refreshed while anvil runs (ms; default 5 minutes). */
+  goodCopyEveryMs?: number;
 }
 
 export interface RunningAnvil {
   rpcUrl: string;
   chainId: number;
   process: ChildProcess;
+  /** What the start found of the state file (state-file.ts): empty when it was whole or absent. */
+  stateCheck: StateCheck;
   stop(): Promise<void>;
 }
 
@@ -50,6 +55,8 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<RunningAnvil>
   const host = opts.host ?? '127.0.0.1';
   const args = ['--host', host, '--port', String(opts.port ?? 0), '--chain-id', String(chainId), '--accounts', String(opts.accounts ?? 2)];
   if (opts.statePath) args.push('--state', opts.statePath, '--state-interval', String(opts.stateInterval ?? 30));
+  // A state file cut short (anvil writes it in place) would stop anvil from starting at all.
+  const stateCheck = opts.statePath ? checkStateFile(opts.statePath) : {};
   // The chain dies with the node that owns it, even when the node is killed outright (SIGKILL, a
   // crash): util-linux's setpriv asks the kernel for SIGTERM when our process goes.
   const child = existsSync(SETPRIV) ? spawn(SETPRIV, ['--pdeathsig', 'TERM', '--', bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }) : spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -79,10 +86,15 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<RunningAnvil>
   });
   // Keep reading so a chatty anvil never blocks on a full pipe.
   child.stdout!.resume();
+  const statePath = opts.statePath;
+  const copying = statePath ? setInterval(() => refreshGoodCopy(statePath), opts.goodCopyEveryMs ?? 5 * 60_000) : undefined;
+  copying?.unref();
+  child.once('exit', () => clearInterval(copying));
   return {
     rpcUrl: `http://${host}:${port}`,
     chainId,
     process: child,
+    stateCheck,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();

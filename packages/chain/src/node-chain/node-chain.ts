@@ -3,11 +3,12 @@
 // chain over JSON-RPC with the contracts' addresses given. The node's account is its identity's
 // Ethereum account: it owns registrations and receives rewards. It also pays the gas, unless an
 // external signer (--chain-signer) does: then every transaction goes there (see signer.ts).
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPublicClient, createWalletClient, defineChain, http, toHex, type Address, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from 'viem';
 import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
 import { startAnvil, type RunningAnvil } from './anvil.ts';
+import { writeWhole, type StateCheck } from './state-file.ts';
 import { DEV_DEPLOYER_KEY, type NodeChainOptions } from '../receipts/receipt-terms.ts';
 
 export type { NodeChainOptions };
@@ -181,6 +182,11 @@ export class NodeChain {
     return { url, account, ether: (await this.client.getBalance({ address: account })).toString() };
   }
 
+  /** The embedded chain's state file as its start found it: cut short and restored, or lost (state-file.ts). */
+  get stateCheck(): StateCheck {
+    return this.#anvil?.stateCheck ?? {};
+  }
+
   async close(): Promise<void> {
     await this.#anvil?.stop();
   }
@@ -195,7 +201,8 @@ function devWallet(chain: Chain, rpcUrl: string) {
 }
 
 /** The embedded chain's contracts: those recorded in deployment.json if the chain still has their
- *  code (its state file was kept), else deployed now and recorded. */
+ *  code (its state file was kept), else deployed now and recorded (whole or not at all: a file cut
+ *  short by a crash in the middle of its write would stop the chain from starting again). */
 async function deployedOrNew(dir: string, client: PublicClient, chain: Chain, rpcUrl: string): Promise<Deployment> {
   const file = join(dir, 'deployment.json');
   if (existsSync(file)) {
@@ -205,12 +212,12 @@ async function deployedOrNew(dir: string, client: PublicClient, chain: Chain, rp
       if (known.market) return known;
       // Deployed before the market existed: the market joins the contracts there.
       const market = await deployMarket(devWallet(chain, rpcUrl), client, known.registry);
-      writeFileSync(file, `${JSON.stringify({ ...known, market }, null, 2)}\n`);
+      writeWhole(file, `${JSON.stringify({ ...known, market }, null, 2)}\n`);
       return { ...known, market };
     }
   }
   const wallet = devWallet(chain, rpcUrl);
   const d = await deployContracts(wallet, client);
-  writeFileSync(file, `${JSON.stringify(d, null, 2)}\n`);
+  writeWhole(file, `${JSON.stringify(d, null, 2)}\n`);
   return d;
 }
