@@ -86,7 +86,31 @@ test('while the chain runs, its good copy follows the state file anvil writes', 
       return -1n;
     }
   };
-  const block = await c.client.getBlockNumber();
+  const block = await c.client.getBlockNumber({ cacheTime: 0 }); // viem caches it 4 s by default
   while (goodBlock() < block && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
   assert.equal(goodBlock(), block, 'the good copy holds the chain as anvil last wrote it');
+});
+
+test('a chain started while the last one on its state is still on its way out waits for it, and reads all it wrote', { timeout: 60_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cascade-anvil-overlap-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const statePath = join(dir, 'state.json');
+  const first = await startAnvil({ statePath }); // writes its state every 30 s, and on SIGTERM
+  const c1 = clientsOf(first);
+  const w1 = c1.wallet(DEPLOYER);
+  const d = await deployContracts(w1, c1.client);
+  const ih = '0x7777777777777777777777777777777777777777';
+  await c1.client.waitForTransactionReceipt({ hash: await w1.writeContract({ address: d.registry, abi: contentRegistry.abi, functionName: 'register', args: [ih, `0x${'00'.repeat(32)}`, 'bafy-last-moment', ''] }) });
+  // Its node was killed: it has SIGTERM and will write its state on the way out. Held stopped for a
+  // second here, so that the next start surely comes first.
+  first.process.kill('SIGSTOP');
+  first.process.kill('SIGTERM');
+  setTimeout(() => first.process.kill('SIGCONT'), 1000);
+  const started = Date.now();
+  const second = await startAnvil({ statePath });
+  t.after(() => second.stop());
+  assert.ok(first.process.exitCode !== null || first.process.signalCode !== null, 'the old one had gone');
+  assert.ok(Date.now() - started >= 900, 'the start waited for it');
+  const rec = (await clientsOf(second).client.readContract({ address: d.registry, abi: contentRegistry.abi, functionName: 'recordOf', args: [ih] })) as { metadataCid: string };
+  assert.equal(rec.metadataCid, 'bafy-last-moment', 'what it wrote on its way out');
 });

@@ -3,7 +3,7 @@
 // --state: loaded at start, written on exit and every `stateInterval` seconds).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setPriority } from 'node:os';
 import { checkStateFile, refreshGoodCopy, type StateCheck } from './state-file.ts';
@@ -55,6 +55,8 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<RunningAnvil>
   const host = opts.host ?? '127.0.0.1';
   const args = ['--host', host, '--port', String(opts.port ?? 0), '--chain-id', String(chainId), '--accounts', String(opts.accounts ?? 2)];
   if (opts.statePath) args.push('--state', opts.statePath, '--state-interval', String(opts.stateInterval ?? 30));
+  // The anvil of a node killed a moment ago may still be writing its state on its way out.
+  if (opts.statePath) await previousGone(opts.statePath);
   // A state file cut short (anvil writes it in place) would stop anvil from starting at all.
   const stateCheck = opts.statePath ? checkStateFile(opts.statePath) : {};
   // The chain dies with the node that owns it, even when the node is killed outright (SIGKILL, a
@@ -87,6 +89,7 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<RunningAnvil>
   // Keep reading so a chatty anvil never blocks on a full pipe.
   child.stdout!.resume();
   const statePath = opts.statePath;
+  if (statePath && child.pid !== undefined) writeFileSync(`${statePath}.pid`, `${child.pid}\n`);
   const copying = statePath ? setInterval(() => refreshGoodCopy(statePath), opts.goodCopyEveryMs ?? 5 * 60_000) : undefined;
   copying?.unref();
   child.once('exit', () => clearInterval(copying));
@@ -104,4 +107,39 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<RunningAnvil>
         setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
       }),
   };
+}
+
+/**
+ * Waits for the anvil a previous node ran on `statePath` to be gone. A node killed outright sends its
+ * anvil SIGTERM (setpriv's pdeathsig), and anvil then writes its state file, in place: a node started
+ * again at once would have its own anvil read that file half written (state-file.ts then takes the
+ * older good copy, losing what the chain did since) or have the old one overwrite the new one's.
+ * Known by its pid file and its command line (which names the state file): a pid reused by another
+ * process is not waited for. After 10 s it is killed.
+ */
+async function previousGone(statePath: string): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(`${statePath}.pid`, 'utf8').trim());
+  } catch {
+    return;
+  }
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return;
+  const running = () => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(statePath);
+    } catch {
+      return false; // gone (or no /proc: nothing to wait for here)
+    }
+  };
+  const sleep = () => new Promise((r) => setTimeout(r, 50));
+  const deadline = Date.now() + 10_000;
+  while (running() && Date.now() < deadline) await sleep();
+  if (!running()) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone meanwhile, or not ours to kill: start anyway
+  }
+  for (let i = 0; i < 20 && running(); i++) await sleep();
 }
