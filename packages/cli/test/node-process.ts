@@ -199,6 +199,19 @@ export async function entry(node: ServeNode, ih: string, here = false): Promise<
 /** entry() inside the test's process. */
 export const entryHere = (node: ServeNode, ih: string): Promise<Record<string, any>> => entry(node, ih, true);
 
+/** Shares `bytes` as the file `name` through POST /api/torrents (multipart); its infohash. */
+export async function shareBytes(node: ServeNode, name: string, bytes: Uint8Array): Promise<string> {
+  const form = new FormData();
+  form.append('files', new Blob([new Uint8Array(bytes)]), name);
+  const r = await node.api('/api/torrents', { method: 'POST', body: form });
+  const body = (await r.json()) as { infoHash: string };
+  if (r.status !== 201) throw new Error(`sharing ${name}: ${r.status} ${JSON.stringify(body)}`);
+  return body.infoHash;
+}
+
+/** GET /api/torrents/:ih as parsed JSON. */
+export const torrentDetail = async (node: ServeNode, ih: string): Promise<Record<string, any>> => (await (await node.api(`/api/torrents/${ih}`)).json()) as Record<string, any>;
+
 /** Polls fn until it returns something other than undefined. */
 export async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
   const end = Date.now() + ms;

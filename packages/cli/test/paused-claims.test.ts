@@ -9,19 +9,11 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, utimesSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServe, until, type ServeNode } from './node-process.ts';
+import { shareBytes, startServe, torrentDetail, until, type ServeNode } from './node-process.ts';
 import { tempDir } from './helpers.ts';
 
-async function share(node: ServeNode, name: string, bytes: Uint8Array): Promise<string> {
-  const form = new FormData();
-  form.append('files', new Blob([new Uint8Array(bytes)]), name);
-  const r = await node.api('/api/torrents', { method: 'POST', body: form });
-  const body = (await r.json()) as { infoHash: string };
-  assert.equal(r.status, 201, JSON.stringify(body));
-  return body.infoHash;
-}
-
-const detail = async (node: ServeNode, ih: string) => (await (await node.api(`/api/torrents/${ih}`)).json()) as Record<string, any>;
+const share = shareBytes;
+const detail = torrentDetail;
 /** GET /api/torrents: the listing's cached rows, by infohash. */
 const listed = async (node: ServeNode) => new Map(((await (await node.api('/api/torrents')).json()) as { torrents: Record<string, any>[] }).torrents.map((r) => [r.infoHash as string, r]));
 

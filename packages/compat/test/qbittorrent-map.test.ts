@@ -33,6 +33,7 @@ test('Cascade states become qBittorrent 4.6 states', () => {
     [{ state: 'error', error: 'disk full' }, 'error'],
     [{ state: 'paused', progress: 0.5, error: 'No data found', missingFiles: ['a.bin'] }, 'missingFiles'],
     [{ state: 'queued', missingFiles: ['a.bin'] }, 'missingFiles'],
+    [{ state: 'error', error: 'No data found: its file is not in /d (a.bin). Is the drive connected? …' }, 'missingFiles'],
     [{ state: 'downloading', missingFiles: ['a.bin'] }, 'stalledDL'],
     [{ state: 'something-new' }, 'unknown'],
   ];

@@ -80,22 +80,19 @@ export interface SessionOptions {
   /** Where the URLs a torrent or magnet names (web seeds, trackers) may lead; omitted = anywhere.
    *  A node that strangers can hand torrents to keeps them off its own machine and LAN with it. */
   urlGuard?: UrlGuard;
-  /**
-   * Where a torrent's pieces live, chosen when its metadata is known (Node only): return
-   * `standard()` (its files under the save path, as always) or a Storage of your own, such as one
-   * that keeps a private share's plaintext and hands out the ciphertext made from it. The engine
-   * reads and writes verified pieces through it and knows nothing more.
-   */
+  /** Where a torrent's pieces live, chosen when its metadata is known (Node only): `standard()` (its
+   *  files under the save path) or a Storage of your own, such as one that keeps a private share's
+   *  plaintext and hands out the ciphertext made from it. The engine knows nothing more of it. */
   storageFor?: (meta: Metainfo, savePath: string, standard: () => Storage) => Storage;
-  /**
-   * How torrent.move() carries a torrent's data (Node only), called while the torrent is suspended
-   * (its storage closed): `standard()` moves its files as always; a node that keeps more beside
-   * them (a private share's plaintext, which `storageFor` reads) moves that too, and on failure
-   * puts back what it moved and rejects with the reason.
-   */
+  /** How torrent.move() carries a torrent's data (Node only), called while it is suspended (its
+   *  storage closed): `standard()` moves its files; a node that keeps more beside them (a private
+   *  share's plaintext) moves that too, and on failure puts back what it moved and rejects. */
   moveData?: (meta: Metainfo, from: string, to: string, standard: () => Promise<void>) => Promise<void>;
   /** 20-byte peer id; generated when omitted. */
   peerId?: Uint8Array;
+  /** A torrent whose resume data claims pieces in files that are all gone at its start (a drive not
+   *  mounted) stops in error ("No data found") instead of fetching them again; resume() fetches them. */
+  stopWhenDataGone?: boolean;
   /** Connections per torrent, dialled and accepted (incoming peers get 5 more). Default 50, as
    *  before; past it an incoming peer takes the slot of the peer useless longest, if any. */
   maxConnectionsPerTorrent?: number;

@@ -7,21 +7,26 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createTorrent, parseTorrent, Bitfield } from '../index.ts';
-import { claimsHeld } from '../src/pieces/check.ts';
+import { claimsHeld, dataGone } from '../src/pieces/check.ts';
 import { tmpDir } from './session-helpers.ts';
 
 const pieces = (bytes: Uint8Array, n: number) => Array.from({ length: n }, (_, i) => new Bitfield(n, bytes).get(i) ? 1 : 0).join('');
 
-test('claims held against the files: gone, changed and short files drop the pieces touching them', async (t) => {
+/** Two files, 300,000 and 200,000 bytes, in pieces of 64 KiB: 8 pieces, piece 4 holds a's end and b's start. */
+async function twoFiles(t: Parameters<typeof tmpDir>[0]) {
   const root = await tmpDir(t);
   const src = path.join(root, 'pack');
   await fs.mkdir(src, { recursive: true });
   await fs.writeFile(path.join(src, 'a.bin'), randomBytes(300_000));
   await fs.writeFile(path.join(src, 'b.bin'), randomBytes(200_000));
   const meta = parseTorrent((await createTorrent(src, { pieceLength: 64 * 1024 })).torrent);
-  const n = meta.pieceCount; // 8: piece 4 holds a's end and b's start
+  const file = (name: string) => meta.files.findIndex((f) => f.path.at(-1) === name);
+  return { meta, n: meta.pieceCount, a: file('a.bin'), b: file('b.bin') };
+}
+
+test('claims held against the files: gone, changed and short files drop the pieces touching them', async (t) => {
+  const { meta, n, a, b } = await twoFiles(t);
   assert.equal(n, 8);
-  const a = meta.files.findIndex((f) => f.path.at(-1) === 'a.bin'), b = meta.files.findIndex((f) => f.path.at(-1) === 'b.bin');
   const all = new Bitfield(n);
   for (let i = 0; i < n; i++) if (i !== 6) all.set(i); // piece 6 never verified
   const saved = meta.files.map((f) => ({ length: f.length, mtimeMs: 1000 }));
@@ -51,4 +56,20 @@ test('claims held against the files: gone, changed and short files drop the piec
   const aShort = claimsHeld(meta, all.bytes, stats({ [a]: { length: 100_000, mtimeMs: 5 } }), undefined);
   assert.equal(pieces(aShort.have, n), '10000101', 'a cut to 100,000 bytes: pieces 1-4 reach past its end, piece 0 does not');
   assert.deepEqual(aShort.files, [a]);
+});
+
+test('data gone: every file the record claims pieces in is absent (a drive not mounted), not some', async (t) => {
+  const { meta, n, a, b } = await twoFiles(t);
+  const all = new Bitfield(n);
+  for (let i = 0; i < n; i++) all.set(i);
+  const files = meta.files.map((f) => ({ length: f.length, mtimeMs: 1000 }));
+  const stat = { length: 1, mtimeMs: 1 };
+  const stats = (present: number[]) => meta.files.map((_, i) => (present.includes(i) ? stat : undefined));
+  assert.deepEqual(dataGone(meta, { have: all.bytes, files }, stats([])), [a, b].sort(), 'both gone');
+  assert.deepEqual(dataGone(meta, { have: all.bytes, files }, stats([a])), [], 'a is there: a file deleted by hand, fetched again');
+  const onlyA = new Bitfield(n);
+  onlyA.set(0);
+  assert.deepEqual(dataGone(meta, { have: onlyA.bytes, files }, stats([b])), [a], 'b holds no claimed piece: a is all it had');
+  assert.deepEqual(dataGone(meta, { have: new Bitfield(n).bytes, files }, stats([])), [], 'nothing claimed: nothing gone');
+  assert.deepEqual(dataGone(meta, { have: all.bytes }, stats([])), [], 'a record without file stats cannot tell');
 });

@@ -47,6 +47,10 @@ export function qbState(r: TorrentRow): string {
   // Files gone while it was not running (a drive not mounted): qBittorrent's state for it, which
   // Sonarr and Radarr report as an error rather than wait on a paused download.
   if (r.missingFiles?.length && (r.state === 'paused' || r.state === 'queued' || r.state === 'stopped')) return 'missingFiles';
+  // Stopped at its start because every file it had data in was gone (the engine's "No data found",
+  // SessionOptions.stopWhenDataGone): the same state, as qBittorrent gives a torrent whose
+  // resume data libtorrent rejected for missing files.
+  if (r.state === 'error' && r.error?.startsWith('No data found')) return 'missingFiles';
   switch (r.state) {
     case 'error':
       return 'error';

@@ -213,6 +213,7 @@ export class Session implements SessionHandle {
       maxConnections: this.limits.maxConnectionsPerTorrent,
       canConnect: () => this.connectionCount() < this.limits.maxConnections,
       handshakeTimeoutMs: this.limits.handshakeTimeoutMs,
+      stopWhenDataGone: this.opts.stopWhenDataGone ?? false,
       client: CLIENT_NAME,
       allocate: (n) => Buffer.allocUnsafeSlow(n),
       // Shared memory only for the worker to read: copies into it cost a native call per block.

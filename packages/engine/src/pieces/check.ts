@@ -128,6 +128,25 @@ export function claimsHeld(meta: Metainfo, have: Uint8Array, stats: (FileStat | 
   return { have: held.bytes, files: [...files].sort((a, b) => a - b), missing };
 }
 
+/**
+ * The files a resume record claims verified pieces in (saved with data: size > 0) when every one of
+ * them is gone (a drive not mounted, a folder moved or deleted by hand): what Transmission calls "No
+ * data found!". Empty when any of them is there, or the record claims nothing.
+ */
+export function dataGone(meta: Metainfo, resume: ResumeData, stats: (FileStat | undefined)[]): number[] {
+  const have = new Bitfield(meta.pieceCount, resume.have.length === Math.ceil(meta.pieceCount / 8) ? resume.have : undefined);
+  const claimed: number[] = [];
+  meta.files.forEach((f, i) => {
+    if (f.pad || f.length === 0 || !((resume.files?.[i]?.length ?? 0) > 0)) return;
+    const first = Math.floor(f.offset / meta.pieceLength);
+    const last = Math.floor((f.offset + f.length - 1) / meta.pieceLength);
+    for (let p = first; p <= last; p++) {
+      if (have.get(p)) return void claimed.push(i);
+    }
+  });
+  return claimed.some((f) => stats[f] !== undefined) ? [] : claimed;
+}
+
 function sameAsSaved(now: FileStat | undefined, then: FileStat | undefined): boolean {
   return !!now && !!then && now.length === then.length && now.mtimeMs === then.mtimeMs;
 }

@@ -42,6 +42,8 @@ export interface TorrentContext {
   canConnect?(): boolean;
   /** A peer whose BitTorrent handshake has not arrived this long after connecting is dropped. */
   handshakeTimeoutMs?: number;
+  /** SessionOptions.stopWhenDataGone. */
+  stopWhenDataGone?: boolean;
   client: string;
   /** Piece buffers; the platform may hand out uninitialised memory (every byte gets written). */
   allocate?: (n: number) => Uint8Array;

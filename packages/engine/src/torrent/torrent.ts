@@ -4,7 +4,7 @@
 // session's scheduler ticks it only when needed.
 
 import type { AddTorrentOptions, PeerStats, RateLimits, ResumeData, TorrentHandle, TorrentStats } from '../api.ts';
-import { checkPieces, claimsHeld, type ClaimsOnDisk } from '../pieces/check.ts';
+import { checkPieces, claimsHeld, dataGone, type ClaimsOnDisk } from '../pieces/check.ts';
 import { parseInfoDict } from '../metainfo/metainfo.ts';
 import { piecesOfFiles } from '../pieces/piece-map.ts';
 import { distributedCopiesOf, fileProgress, peerListing, torrentStats } from './torrent-report.ts';
@@ -32,6 +32,10 @@ export class Torrent extends TorrentDiscovery implements TorrentHandle {
   /** A magnet's `so=` until the file count is known (then it becomes `selected`). */
   private selectRanges: FileRanges | undefined;
   private errorMessage: string | undefined;
+  /** Stopped by its check: every file it had data in was gone (SessionOptions.stopWhenDataGone). */
+  private dataGoneStop = false;
+  /** Resumed from that: its next check fetches what is gone. */
+  private dataGoneAccepted = false;
   private releaseFiles: (() => void) | undefined;
   /** Piece ranges a reader (a stream) needs beyond the selection; see fetchPieces(). */
   private readerClaims: Set<{ first: number; last: number }> | undefined;
@@ -157,6 +161,15 @@ export class Torrent extends TorrentDiscovery implements TorrentHandle {
         onProgress: (done, total) => this.emit('checking', done, total),
       });
       if (this.closed) return;
+      // Every file it had data in gone: a drive not mounted, most likely. Fetching it all again
+      // would fill whatever disk the empty mount point is on: stopped until resumed (resume()).
+      const gone = resume && this.ctx.stopWhenDataGone && !this.dataGoneAccepted ? dataGone(meta, resume, stats) : [];
+      if (gone.length > 0) {
+        this.dataGoneStop = true;
+        const names = gone.slice(0, 3).map((f) => meta.files[f]!.path.join('/')).join(', ') + (gone.length > 3 ? `, and ${gone.length - 3} more` : '');
+        return this.fail(`No data found: its ${gone.length === 1 ? 'file is' : `${gone.length} files are`} not in ${this.opts.savePath} (${names}). Is the drive connected? Put the data back (or set its location) and resume; resumed as it is, it downloads everything again`);
+      }
+      this.dataGoneAccepted = false;
       this.lastCheck = { hashed, ms: clock.now() - started };
       (this.fileStats ??= new FileStatTracker(meta)).seed(stats);
       this.picker = new Picker({
@@ -209,6 +222,9 @@ export class Torrent extends TorrentDiscovery implements TorrentHandle {
 
   async resume(): Promise<void> {
     if (this.state !== 'paused' && this.state !== 'error') return;
+    // Resumed after "No data found": the user says fetch it again (the next check does not stop).
+    if (this.state === 'error' && this.dataGoneStop) this.dataGoneAccepted = true;
+    this.dataGoneStop = false;
     this.opts.paused = false;
     this.errorMessage = undefined;
     this.closed = false;

@@ -231,7 +231,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     privateShares: () => import('@cascade/private-node').then((m) => m.openPrivateShares),
     contentIds: () => import('@cascade/content-node').then((m) => m.openContentIds),
   };
-  const node = await startNode(nodeOptions, log, { exclusive: true, reportListening: false, cluster, network, plugins, storage: opts.storage });
+  const node = await startNode(nodeOptions, log, { exclusive: true, reportListening: false, cluster, network, plugins, storage: opts.storage, stopWhenDataGone: true });
 
   const cleanups: (() => Promise<void> | void)[] = [() => node.stop()];
   let libraryLoaded = false;

@@ -101,7 +101,7 @@ function friendlyStartError(err: unknown, o: NodeOptions): Error {
 export async function startNode(
   o: NodeOptions,
   out: NodeLog,
-  opts: { exclusive?: boolean; reportListening?: boolean; contentIds?: ContentIdMode; cluster?: ClusterPlugin | undefined; network?: NetworkPlugin | undefined; plugins?: NodePlugins | undefined; storage?: StoragePlugin | undefined } = {},
+  opts: { exclusive?: boolean; reportListening?: boolean; contentIds?: ContentIdMode; cluster?: ClusterPlugin | undefined; network?: NetworkPlugin | undefined; plugins?: NodePlugins | undefined; storage?: StoragePlugin | undefined; stopWhenDataGone?: boolean } = {},
 ): Promise<CascadeNode> {
   const other = await connectControl(o.stateDir, 5000);
   if (other && opts.exclusive) {
@@ -148,6 +148,10 @@ export async function startNode(
     sOpts = sessionOptions(o, db, () => own());
     session = await lib.Session.create({
       ...sOpts,
+      // A served library whose drive did not mount says so rather than downloading it all again
+      // onto the disk under the empty mount point. Not for a cluster member (its copy is fetched from
+      // the other holders: the cluster repairs itself) nor a one-shot download (asked to download).
+      stopWhenDataGone: opts.stopWhenDataGone === true && !opts.cluster,
       ...(onion ? { privateDiscovery: onion.discovery } : {}),
       extensions,
       // A bucket (issue 61) stands in for the disk; a private share's storage sits on either.

@@ -1,0 +1,62 @@
+// A served library whose data is all gone at a start (the drive it is on not mounted): the torrent
+// stops with "No data found" instead of downloading everything again onto whatever disk the empty
+// mount point is on (Transmission's "No data found!", qBittorrent's missingFiles). Resumed by the
+// user, it downloads; with its data put back and resumed, it is complete without a byte fetched.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { shareBytes, startServe, torrentDetail, until, type ServeNode } from './node-process.ts';
+import { tempDir } from './helpers.ts';
+
+const share = shareBytes;
+const detail = torrentDetail;
+
+test('a seeding torrent whose data is gone at start stops with "No data found"; put back and resumed it is complete, resumed without it downloads', { timeout: 120_000 }, async (t) => {
+  const stateDir = join(tempDir(t), 'state');
+  let node = await startServe(t, { stateDir, args: ['--no-chain'] });
+  const bytes = randomBytes(3 * 256 * 1024 + 5);
+  const [kept, gone] = [await share(node, 'kept.bin', bytes), await share(node, 'gone.bin', randomBytes(2 * 256 * 1024))];
+  const paths = new Map<string, string>();
+  for (const ih of [kept, gone]) {
+    await until(`${ih} seeding`, async () => ((await detail(node, ih)).progress === 1 ? true : undefined), 30_000);
+    const d = await detail(node, ih);
+    paths.set(ih, join(d.savePath as string, d.name as string));
+  }
+  await node.stop();
+  // Both "on a drive that did not mount": moved away (one comes back later), the folder left empty.
+  const aside = join(tempDir(t), 'unmounted');
+  mkdirSync(aside);
+  for (const ih of [kept, gone]) renameSync(paths.get(ih)!, join(aside, ih));
+
+  node = await startServe(t, { stateDir, args: ['--no-chain'] });
+  for (const ih of [kept, gone]) {
+    const d = await until(`${ih} stopped`, async () => {
+      const x = await detail(node, ih);
+      return x.state === 'error' ? x : undefined;
+    }, 30_000);
+    assert.match(d.error, /^No data found: its file is not in .*\. Is the drive connected\?/);
+    assert.equal(existsSync(paths.get(ih)!), false, 'nothing was created in its place');
+  }
+  const login = await fetch(`${node.url}/api/v2/auth/login`, { method: 'POST', body: new URLSearchParams({ username: 'admin', password: node.token }) });
+  const sid = /SID=([^;]+)/.exec(login.headers.get('set-cookie') ?? '')?.[1];
+  const info = (await (await fetch(`${node.url}/api/v2/torrents/info`, { headers: { cookie: `SID=${sid}` } })).json()) as { hash: string; state: string }[];
+  assert.deepEqual(info.map((x) => x.state), ['missingFiles', 'missingFiles'], 'qBittorrent: missingFiles');
+
+  // The drive is back for one of them: resumed, it checks and seeds, nothing fetched (no peer here).
+  renameSync(join(aside, kept), paths.get(kept)!);
+  assert.ok((await node.api(`/api/torrents/${kept}/resume`, { method: 'POST' })).status < 300);
+  await until('complete again', async () => ((await detail(node, kept)).progress === 1 ? true : undefined), 30_000);
+  assert.deepEqual(readFileSync(paths.get(kept)!), Buffer.from(bytes));
+  // The other is resumed as it is: the user asked for it to be fetched again, so it downloads.
+  assert.ok((await node.api(`/api/torrents/${gone}/resume`, { method: 'POST' })).status < 300);
+  const d = await until('downloading', async () => {
+    const x = await detail(node, gone);
+    return x.state !== 'error' ? x : undefined;
+  }, 30_000);
+  assert.equal(d.error, null);
+  assert.ok(['downloading', 'queued'].includes(d.state), d.state);
+  assert.ok(existsSync(dirname(paths.get(gone)!)));
+  await node.stop();
+});
