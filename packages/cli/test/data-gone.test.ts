@@ -17,18 +17,20 @@ test('a seeding torrent whose data is gone at start stops with "No data found"; 
   const stateDir = join(tempDir(t), 'state');
   let node = await startServe(t, { stateDir, args: ['--no-chain'] });
   const bytes = randomBytes(3 * 256 * 1024 + 5);
-  const [kept, gone] = [await share(node, 'kept.bin', bytes), await share(node, 'gone.bin', randomBytes(2 * 256 * 1024))];
+  const [kept, gone, paused] = [await share(node, 'kept.bin', bytes), await share(node, 'gone.bin', randomBytes(2 * 256 * 1024)), await share(node, 'paused.bin', randomBytes(300_000))];
   const paths = new Map<string, string>();
-  for (const ih of [kept, gone]) {
+  for (const ih of [kept, gone, paused]) {
     await until(`${ih} seeding`, async () => ((await detail(node, ih)).progress === 1 ? true : undefined), 30_000);
     const d = await detail(node, ih);
     paths.set(ih, join(d.savePath as string, d.name as string));
   }
+  assert.ok((await node.api(`/api/torrents/${paused}/pause`, { method: 'POST' })).status < 300);
+  await until('paused', async () => ((await detail(node, paused)).state === 'paused' ? true : undefined));
   await node.stop();
-  // Both "on a drive that did not mount": moved away (one comes back later), the folder left empty.
+  // All three "on a drive that did not mount": moved away (one comes back later), the folder left empty.
   const aside = join(tempDir(t), 'unmounted');
   mkdirSync(aside);
-  for (const ih of [kept, gone]) renameSync(paths.get(ih)!, join(aside, ih));
+  for (const ih of [kept, gone, paused]) renameSync(paths.get(ih)!, join(aside, ih));
 
   node = await startServe(t, { stateDir, args: ['--no-chain'] });
   for (const ih of [kept, gone]) {
@@ -39,10 +41,21 @@ test('a seeding torrent whose data is gone at start stops with "No data found"; 
     assert.match(d.error, /^No data found: its file is not in .*\. Is the drive connected\?/);
     assert.equal(existsSync(paths.get(ih)!), false, 'nothing was created in its place');
   }
+  // The paused one: listed with its file missing once its claims are held (2 s after the load).
+  await until('paused: missing', async () => ((await detail(node, paused)).missingFiles ? true : undefined), 15_000);
   const login = await fetch(`${node.url}/api/v2/auth/login`, { method: 'POST', body: new URLSearchParams({ username: 'admin', password: node.token }) });
   const sid = /SID=([^;]+)/.exec(login.headers.get('set-cookie') ?? '')?.[1];
   const info = (await (await fetch(`${node.url}/api/v2/torrents/info`, { headers: { cookie: `SID=${sid}` } })).json()) as { hash: string; state: string }[];
-  assert.deepEqual(info.map((x) => x.state), ['missingFiles', 'missingFiles'], 'qBittorrent: missingFiles');
+  assert.deepEqual(info.map((x) => x.state), ['missingFiles', 'missingFiles', 'missingFiles'], 'qBittorrent: missingFiles');
+  // Its record narrowed (no claim left), resumed by a "resume all" that did not look: it still
+  // stops rather than downloading.
+  assert.ok((await node.api(`/api/torrents/${paused}/resume`, { method: 'POST' })).status < 300);
+  const p = await until('paused: stopped once resumed', async () => {
+    const x = await detail(node, paused);
+    return x.state === 'error' ? x : undefined;
+  }, 30_000);
+  assert.match(p.error, /^No data found/);
+  assert.equal(existsSync(paths.get(paused)!), false);
 
   // The drive is back for one of them: resumed, it checks and seeds, nothing fetched (no peer here).
   renameSync(join(aside, kept), paths.get(kept)!);

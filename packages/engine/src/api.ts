@@ -90,7 +90,7 @@ export interface SessionOptions {
   moveData?: (meta: Metainfo, from: string, to: string, standard: () => Promise<void>) => Promise<void>;
   /** 20-byte peer id; generated when omitted. */
   peerId?: Uint8Array;
-  /** A torrent whose resume data claims pieces in files that are all gone at its start (a drive not
+  /** A torrent whose resume data saw data in files that are all gone at its start (a drive not
    *  mounted) stops in error ("No data found") instead of fetching them again; resume() fetches them. */
   stopWhenDataGone?: boolean;
   /** Connections per torrent, dialled and accepted (incoming peers get 5 more). Default 50, as

@@ -58,7 +58,7 @@ test('claims held against the files: gone, changed and short files drop the piec
   assert.deepEqual(aShort.files, [a]);
 });
 
-test('data gone: every file the record claims pieces in is absent (a drive not mounted), not some', async (t) => {
+test('data gone: every file the record saw data in is absent (a drive not mounted), not some', async (t) => {
   const { meta, n, a, b } = await twoFiles(t);
   const all = new Bitfield(n);
   for (let i = 0; i < n; i++) all.set(i);
@@ -67,9 +67,10 @@ test('data gone: every file the record claims pieces in is absent (a drive not m
   const stats = (present: number[]) => meta.files.map((_, i) => (present.includes(i) ? stat : undefined));
   assert.deepEqual(dataGone(meta, { have: all.bytes, files }, stats([])), [a, b].sort(), 'both gone');
   assert.deepEqual(dataGone(meta, { have: all.bytes, files }, stats([a])), [], 'a is there: a file deleted by hand, fetched again');
-  const onlyA = new Bitfield(n);
-  onlyA.set(0);
-  assert.deepEqual(dataGone(meta, { have: onlyA.bytes, files }, stats([b])), [a], 'b holds no claimed piece: a is all it had');
-  assert.deepEqual(dataGone(meta, { have: new Bitfield(n).bytes, files }, stats([])), [], 'nothing claimed: nothing gone');
+  const bNeverWritten = files.map((f, i) => (i === b ? { length: 0, mtimeMs: 0 } : f));
+  assert.deepEqual(dataGone(meta, { have: all.bytes, files: bNeverWritten }, stats([])), [a], 'b never had data: a is all it had');
+  // Narrowed while it waited (the claims in the missing files dropped): the sizes still say.
+  assert.deepEqual(dataGone(meta, { have: new Bitfield(n).bytes, files: files.map((f) => ({ ...f, mtimeMs: -1 })) }, stats([])), [a, b].sort(), 'narrowed: still gone');
+  assert.deepEqual(dataGone(meta, { have: all.bytes, files: files.map(() => ({ length: 0, mtimeMs: 0 })) }, stats([])), [], 'no data was ever written');
   assert.deepEqual(dataGone(meta, { have: all.bytes }, stats([])), [], 'a record without file stats cannot tell');
 });

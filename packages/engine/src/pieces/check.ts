@@ -129,22 +129,17 @@ export function claimsHeld(meta: Metainfo, have: Uint8Array, stats: (FileStat | 
 }
 
 /**
- * The files a resume record claims verified pieces in (saved with data: size > 0) when every one of
- * them is gone (a drive not mounted, a folder moved or deleted by hand): what Transmission calls "No
- * data found!". Empty when any of them is there, or the record claims nothing.
+ * The files a resume record saw data in (saved with a size > 0) when every one of them is gone (a
+ * drive not mounted, a folder moved or deleted by hand): what Transmission calls "No data found!".
+ * Read from the sizes, not the claimed pieces: a record narrowed while the torrent waited (unchecked
+ * claims dropped for the missing files) still says where data was. Empty when any of them is there.
  */
 export function dataGone(meta: Metainfo, resume: ResumeData, stats: (FileStat | undefined)[]): number[] {
-  const have = new Bitfield(meta.pieceCount, resume.have.length === Math.ceil(meta.pieceCount / 8) ? resume.have : undefined);
-  const claimed: number[] = [];
+  const had: number[] = [];
   meta.files.forEach((f, i) => {
-    if (f.pad || f.length === 0 || !((resume.files?.[i]?.length ?? 0) > 0)) return;
-    const first = Math.floor(f.offset / meta.pieceLength);
-    const last = Math.floor((f.offset + f.length - 1) / meta.pieceLength);
-    for (let p = first; p <= last; p++) {
-      if (have.get(p)) return void claimed.push(i);
-    }
+    if (!f.pad && f.length > 0 && (resume.files?.[i]?.length ?? 0) > 0) had.push(i);
   });
-  return claimed.some((f) => stats[f] !== undefined) ? [] : claimed;
+  return had.some((f) => stats[f] !== undefined) ? [] : had;
 }
 
 function sameAsSaved(now: FileStat | undefined, then: FileStat | undefined): boolean {

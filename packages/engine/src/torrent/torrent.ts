@@ -161,7 +161,7 @@ export class Torrent extends TorrentDiscovery implements TorrentHandle {
         onProgress: (done, total) => this.emit('checking', done, total),
       });
       if (this.closed) return;
-      // Every file it had data in gone: a drive not mounted, most likely. Fetching it all again
+      // Every file its record saw data in gone: a drive not mounted, most likely. Fetching it all again
       // would fill whatever disk the empty mount point is on: stopped until resumed (resume()).
       const gone = resume && this.ctx.stopWhenDataGone && !this.dataGoneAccepted ? dataGone(meta, resume, stats) : [];
       if (gone.length > 0) {
