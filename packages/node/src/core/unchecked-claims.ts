@@ -127,8 +127,8 @@ export class UncheckedClaims {
     this.#redraw(infoHash);
   }
 
-  /** Its list row is built again (the listing caches rows until the engine or the record changes;
-   *  neither the resume record nor the missing files are either) and the live feed told. */
+  /** Its list row is built again and the live feed told: the listing keeps a row until the
+   *  torrent's engine state or its library record changes, and neither did here. */
   #redraw(infoHash: string): void {
     this.#node.db.records.touch(infoHash);
     this.#node.changed?.();
