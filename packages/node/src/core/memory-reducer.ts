@@ -13,12 +13,12 @@
 // heap V8 keeps has grown since the last: measured in the 1-hour cluster soak of 30 Nov (1,000
 // torrents a member, pollers on every member), without it V8's committed heap rose 101 → 114 MB and
 // RSS 313 → 330 MB in 47 minutes while the live heap rose 69 → 76 MB: pages V8 kept after its own
-// collections, which only a compacting one gives back. Grown means by 2 MB: with 8 MB, in the 2-hour
-// cluster soak of 1 Dec one member's committed heap stood 8-14 MB above its floor for an hour and
-// came down only in the last quarter (its RSS floor read as 5.9 MB/h of growth with its live heap
-// flat); a busy node's heap grows by 2 MB in minutes, so in effect it is compacted every 10 minutes.
-// The RSS just after each collection is kept (lastCollection): /metrics shows it as the floor the
-// process comes back to, which is what a run of weeks is judged by.
+// collections, which only a compacting one gives back. Grown means by 8 MB: at 2 MB (in effect every
+// 10 minutes) the committed heap would follow the live one closer, but each such collection stops the
+// event loop for its whole length — 329 ms on a member with an 80 MB heap in the 2-hour cluster soak
+// of 1 Dec (07:06:47, its committed heap down 25 MB, RSS 30 MB), past the 50 ms a busy node's loop
+// may wait. The RSS just after each collection is kept (lastCollection): /metrics shows it as the
+// floor the process comes back to, which is what a run of weeks is judged by.
 import v8 from 'node:v8';
 import { v8Collector as collector, youngBufferCollector } from '@cascade/engine/young-buffers';
 
@@ -72,7 +72,7 @@ export class MemoryReducer {
     this.#quietMs = opts.quietMs ?? 2000;
     this.#growth = opts.growthBytes ?? 32 * 1024 * 1024;
     this.#busyMs = opts.busyIntervalMs ?? 10 * 60_000;
-    this.#busyGrowth = opts.busyGrowthBytes ?? 2 * 1024 * 1024;
+    this.#busyGrowth = opts.busyGrowthBytes ?? 8 * 1024 * 1024;
   }
 
   /** Something that allocates happened (a torrent added or loaded): look again once it is quiet. */
