@@ -90,11 +90,17 @@ test('a restart check that reads a downloading torrent across its download finds
     await poll(rig, churn, polled);
     assert.equal(polled.length, 0, `what came during the check was called a re-download: ${JSON.stringify(polled)}`);
 
-    // Its file gone while the node is down: the restarted node fetches all of it again.
+    // Its file gone while the node is down: the restarted node stops it ("No data found": its drive
+    // may not be mounted), and once the user resumes it, fetches all of it again.
     const d = await rig.json<Detail>(`/api/torrents/${p.ih}`);
     await rig.kill();
     rmSync(join(d.savePath, d.files![0]!.path));
     await rig.start();
+    for (const end = Date.now() + 60_000; (await rig.json<Detail & { error: string | null }>(`/api/torrents/${p.ih}`)).state !== 'error'; await sleep(100)) {
+      assert.ok(Date.now() < end, 'not stopped for its missing data in 60 s');
+    }
+    assert.match((await rig.json<{ error: string }>(`/api/torrents/${p.ih}`)).error, /^No data found/);
+    assert.ok((await rig.api(`/api/torrents/${p.ih}/resume`, { method: 'POST' })).status < 300);
     rig.hold = p.ih;
     await checkAfterRestart(rig, churn);
     await poll(rig, churn, polled);

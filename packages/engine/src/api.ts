@@ -326,7 +326,7 @@ export interface TorrentHandle {
   announce(): void;
   /** What a resume record's claims (`have`, saved with the file stats `saved`) hold on disk now, before
    *  this torrent checks its data: pieces of files gone, short or changed go (`files`; `missing`: gone). */
-  claimsOnDisk?(have: Uint8Array, saved: ResumeData['files']): Promise<import('./pieces/check.ts').ClaimsOnDisk | undefined>;
+  claimsOnDisk?(have: Uint8Array, saved: ResumeData['files']): Promise<{ have: Uint8Array; files: number[]; missing: number[] } | undefined>;
   /** Hashes every piece on disk again (state "checking" meanwhile), trusting no resume data; what
    *  fails is downloaded again. Resolves when the check is over. A paused torrent stays paused. */
   recheck(): Promise<void>;

@@ -1,12 +1,12 @@
 // What a connected peer (peer.ts) needs from the torrent it belongs to: the torrent's side of the
-// wire, as events in and a few facts out.
+// wire, as events in and a few facts out. Generic in the peer, so that this file does not import
+// peer.ts, which imports it (peer.ts exports PeerHost for its own Peer).
 
 import type { Bitfield } from '../pieces/bitfield.ts';
 import type { HashRequest } from '../wire/protocol.ts';
-import type { Peer } from './peer.ts';
 
 /** What a peer needs from the torrent it belongs to. */
-export interface PeerHost {
+export interface PeerHost<Peer> {
   /** The torrent's id: what our handshakes carry unless the connection speaks v2 (BEP 52). */
   readonly infoHash: Uint8Array;
   /** BEP 52: the truncated SHA-256 infohash of a torrent we speak v2 for (v2-only or hybrid); the

@@ -14,9 +14,10 @@ import { SpeedMeter } from './speed.ts';
 import { copyBytes, toHex } from '../encoding/hex.ts';
 import { clientFromPeerId } from '../wire/peer-id.ts';
 import { clock } from '../clock.ts';
-import type { PeerHost } from './peer-host.ts';
+import type { PeerHost as Host } from './peer-host.ts';
 
-export type { PeerHost } from './peer-host.ts';
+/** What a peer needs from the torrent it belongs to (peer-host.ts). */
+export type PeerHost = Host<Peer>;
 
 /** Suggestions (BEP 6) kept per peer, newest last: a seed keeps a few open per peer. */
 const MAX_SUGGESTED = 8;
