@@ -12,8 +12,10 @@ export interface Row {
   perMonth: number;
   /** Memory rows: the slope of each window's least sample (see floorSlopePerHour). */
   floorSlopePerHour?: number;
-  /** RSS rows: the slope of the RSS just after each collection of the node's (afterCollections). */
+  /** RSS rows: the slope of the RSS just after each collection of the node's (afterCollections),
+   *  and how many collections it is fitted on. */
   collectedSlopePerHour?: number;
+  collections?: number;
   /** Quiet level before the main churn and after it stopped (descriptors, sockets, handles, timers). */
   quietBefore?: number;
   quietAfter?: number;
@@ -154,10 +156,10 @@ export function afterCollections(steady: Sample[], scope: string): { t: number; 
  * cluster run of 1 Dec the floors' slope read -4.3 to +3.6 MB/h for one member with 4, 8 or 16
  * windows. Its floor slope stays in the table.
  */
-function judgedSlope(r: Row, hasLive: boolean, collected?: { t: number; y: number }[]): { value: number; what: string } | undefined {
+function judgedSlope(r: Row, hasLive: boolean): { value: number; what: string } | undefined {
   const name = named(r.key);
   if (name === 'heap_live_mb') return { value: r.slopePerHour, what: 'slope' };
-  if (name === 'rss_mb' && collected && collected.length >= MIN_COLLECTIONS) return { value: slopePerHour(collected), what: `slope just after ${collected.length} collections` };
+  if (name === 'rss_mb' && (r.collections ?? 0) >= MIN_COLLECTIONS) return { value: r.collectedSlopePerHour!, what: `slope just after ${r.collections} collections` };
   if (name === 'rss_mb') return Number.isFinite(r.floorSlopePerHour) ? { value: r.floorSlopePerHour!, what: 'floor slope' } : { value: r.slopePerHour, what: 'slope' };
   if (name === 'heap_used_mb' && !hasLive) return { value: r.slopePerHour, what: 'slope' };
   return undefined;
@@ -187,14 +189,17 @@ export function judge(samples: Sample[], limits: Limits = DEFAULT_LIMITS): Verdi
     if (MEMORY_KEYS.includes(named(key))) row.floorSlopePerHour = floorSlopePerHour(steady.map((s) => ({ t: s.t, y: s.values[key] ?? NaN })));
     if (named(key) === 'rss_mb') {
       const collected = afterCollections(steady, scoped(key).scope);
-      if (collected.length >= 2) row.collectedSlopePerHour = slopePerHour(collected);
+      if (collected.length >= 2) {
+        row.collectedSlopePerHour = slopePerHour(collected);
+        row.collections = collected.length;
+      }
     }
     rows.push(row);
   }
   for (const r of rows.filter((x) => MEMORY_KEYS.includes(named(x.key)))) {
     const { scope } = scoped(r.key);
     const hasLive = steady.some((s) => Number.isFinite(s.values[scope ? `${scope}:heap_live_mb` : 'heap_live_mb']));
-    const j = judgedSlope(r, hasLive, afterCollections(steady, scope));
+    const j = judgedSlope(r, hasLive);
     if (named(r.key) === 'heap_live_mb' && !hasLive) continue;
     if (j && j.value >= limits.memorySlopeMbPerHour) failures.push(`${r.key}: ${j.what} ${j.value.toFixed(2)} MB/h ≥ ${limits.memorySlopeMbPerHour} MB/h after the warm-up`);
   }

@@ -121,11 +121,17 @@ export function claimsHeld(meta: Metainfo, have: Uint8Array, stats: (FileStat | 
       }
     }
   }
-  const missing: number[] = [];
-  meta.files.forEach((f, i) => {
-    if (!f.pad && f.length > 0 && stats[i] === undefined && (saved?.[i]?.length ?? 0) > 0) missing.push(i);
-  });
+  const missing = filesWithData(meta, saved).filter((i) => stats[i] === undefined);
   return { have: held.bytes, files: [...files].sort((a, b) => a - b), missing };
+}
+
+/** The files a resume record saw data in: saved with a size > 0 (an absent file is saved as 0). */
+function filesWithData(meta: Metainfo, saved: ResumeData['files']): number[] {
+  const had: number[] = [];
+  meta.files.forEach((f, i) => {
+    if (!f.pad && f.length > 0 && (saved?.[i]?.length ?? 0) > 0) had.push(i);
+  });
+  return had;
 }
 
 /**
@@ -135,10 +141,7 @@ export function claimsHeld(meta: Metainfo, have: Uint8Array, stats: (FileStat | 
  * claims dropped for the missing files) still says where data was. Empty when any of them is there.
  */
 export function dataGone(meta: Metainfo, resume: ResumeData, stats: (FileStat | undefined)[]): number[] {
-  const had: number[] = [];
-  meta.files.forEach((f, i) => {
-    if (!f.pad && f.length > 0 && (resume.files?.[i]?.length ?? 0) > 0) had.push(i);
-  });
+  const had = filesWithData(meta, resume.files);
   return had.some((f) => stats[f] !== undefined) ? [] : had;
 }
 
