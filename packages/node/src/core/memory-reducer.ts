@@ -21,7 +21,8 @@
 // anyway (every 5-30 s on a polled node), --optimize-for-size is on, which makes V8 start them
 // with its reduce-memory flag; they mark incrementally and concurrently as usual, and pause the loop
 // only to finish (5-50 ms measured), and the flag goes off again. At most every busyIntervalMs, and
-// only when the heap V8 keeps has grown since the last.
+// only when the heap V8 keeps has grown since the last by 2 MB (8 MB while each round stalled the loop;
+// at 2 MB a polled member gets one about every 10 minutes, so its RSS floor is read that often).
 // The RSS just after each collection is kept (lastCollection): /metrics shows it as the floor the
 // process comes back to, which is what a run of weeks is judged by.
 import v8 from 'node:v8';
@@ -88,7 +89,7 @@ export class MemoryReducer {
     this.#quietMs = opts.quietMs ?? 2000;
     this.#growth = opts.growthBytes ?? 32 * 1024 * 1024;
     this.#busyMs = opts.busyIntervalMs ?? 10 * 60_000;
-    this.#busyGrowth = opts.busyGrowthBytes ?? 8 * 1024 * 1024;
+    this.#busyGrowth = opts.busyGrowthBytes ?? 2 * 1024 * 1024;
   }
 
   /** Something that allocates happened (a torrent added or loaded): look again once it is quiet. */
