@@ -56,6 +56,25 @@ test('a seeding torrent whose data is gone at start stops with "No data found"; 
   }, 30_000);
   assert.match(p.error, /^No data found/);
   assert.equal(existsSync(paths.get(paused)!), false);
+  // Rechecked with its data still gone: it looks (it never had, so before it stayed as it was) and
+  // stops again, rather than taking the recheck for "fetch it all again".
+  const recheck = async (ih: string) => {
+    const r = await node.api(`/api/torrents/${ih}/recheck`, { method: 'POST' });
+    assert.ok(r.status < 300, `recheck: ${r.status}`);
+    return (await r.json()) as { state?: string };
+  };
+  assert.equal((await recheck(paused)).state, 'checking');
+  const again = await until('rechecked: stopped again', async () => {
+    const x = await detail(node, paused);
+    return x.state === 'error' ? x : undefined;
+  }, 30_000);
+  assert.match(again.error, /^No data found/);
+  assert.equal(existsSync(paths.get(paused)!), false, 'nothing was created in its place');
+  // Its data put back and rechecked: complete, nothing fetched.
+  renameSync(join(aside, paused), paths.get(paused)!);
+  await recheck(paused);
+  await until('rechecked: complete', async () => ((await detail(node, paused)).progress === 1 ? true : undefined), 30_000);
+  assert.equal((await detail(node, paused)).error, null);
 
   // The drive is back for one of them: resumed, it checks and seeds, nothing fetched (no peer here).
   renameSync(join(aside, kept), paths.get(kept)!);

@@ -65,3 +65,21 @@ test('a seed with nobody connected, only waiting to redial a dead peer, closes i
   assert.equal(h.stats().progress, 1);
   assert.deepEqual(await settled(src), [], 'nothing connected, a redial minutes away: no open file');
 });
+
+test('a torrent added paused, never checked, is checked by a recheck: its data found, it stays paused', async (t) => {
+  // Add paused, then recheck: how a user seeds data already on disk (cross-seeding). Before, the
+  // recheck of a torrent that had never looked at its disk did nothing: it stayed at 0%.
+  const root = await tmpDir(t);
+  const src = path.join(root, 'pack');
+  await fs.mkdir(src, { recursive: true });
+  await fs.writeFile(path.join(src, 'a.bin'), randomBytes(300_000));
+  const { torrent } = await createTorrent(src, { pieceLength: 64 * 1024 });
+  const session = await Session.create({ host: '127.0.0.1', dht: false, webrtc: false });
+  t.after(() => session.close());
+  const h = await session.add(torrent, { savePath: root, paused: true });
+  assert.equal(h.stats().progress, 0, 'added paused: not looked at');
+  await h.recheck();
+  assert.equal(h.state, 'paused');
+  assert.equal(h.stats().progress, 1, 'the recheck found every piece');
+  assert.deepEqual(await settled(src), [], 'its files closed again');
+});

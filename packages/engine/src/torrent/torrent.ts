@@ -151,7 +151,9 @@ export class Torrent extends TorrentDiscovery implements TorrentHandle {
       // A magnet learns its files only now: another torrent's files fail it before anything is written.
       this.releaseFiles ??= this.ctx.claimFiles?.(meta, this.opts.savePath);
       this.storage ??= this.ctx.createStorage(meta, this.opts.savePath);
-      resume = trust ? await this.ctx.resumeStore?.load(this.infoHashHex).catch(() => undefined) : undefined;
+      // A recheck trusts no record, but the guard reads it: a recheck is no "fetch it all again".
+      const saved = trust || this.ctx.stopWhenDataGone ? await this.ctx.resumeStore?.load(this.infoHashHex).catch(() => undefined) : undefined;
+      resume = trust ? saved : undefined;
       if (!resume) this.state = 'checking';
       const started = clock.now();
       const { have, hashed, stats } = await checkPieces(meta, this.storage, this.ctx.hasher, {
@@ -163,7 +165,7 @@ export class Torrent extends TorrentDiscovery implements TorrentHandle {
       if (this.closed) return;
       // Every file its record saw data in gone: a drive not mounted, most likely. Fetching it all again
       // would fill whatever disk the empty mount point is on: stopped until resumed (resume()).
-      const gone = resume && this.ctx.stopWhenDataGone && !this.dataGoneAccepted ? dataGone(meta, resume, stats) : [];
+      const gone = saved && this.ctx.stopWhenDataGone && !this.dataGoneAccepted ? dataGone(meta, saved, stats) : [];
       if (gone.length > 0) {
         this.dataGoneStop = true;
         const names = gone.slice(0, 3).map((f) => meta.files[f]!.path.join('/')).join(', ') + (gone.length > 3 ? `, and ${gone.length - 3} more` : '');
@@ -249,8 +251,22 @@ export class Torrent extends TorrentDiscovery implements TorrentHandle {
   /** Hashes every piece on disk again, trusting neither resume data nor earlier checks: files
    *  changed behind our back with their size and mtime kept. A paused torrent stays paused. */
   async recheck(): Promise<void> {
-    if (!this.picker || this.closed) return; // no metadata, or its first check (or a recheck) is running
+    // No metadata, or a look at the disk (its first check, or a recheck) is running. A torrent that
+    // never looked (added paused, paused at the node's start, stopped by "No data found") looks now.
+    if (!this.metainfo || this.closed || this.preparing || this.rechecking) return;
+    this.rechecking = true;
+    try {
+      await this.checkAgain();
+    } finally {
+      this.rechecking = false;
+    }
+  }
+
+  private rechecking = false;
+
+  private async checkAgain(): Promise<void> {
     this.state = 'checking';
+    this.dataGoneStop = false;
     await this.stopActivity();
     // Peers that arrived while it stopped were counted by the old picker: the new one starts clean.
     for (const p of [...this.peersByKey.values()]) p.destroy('rechecking');

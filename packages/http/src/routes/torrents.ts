@@ -158,7 +158,7 @@ export function torrentRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.post<{ Params: HashParams }>('/api/torrents/:infoHash/recheck', {
     schema: {
-      summary: 'Hash the data on disk again, trusting no resume data (state "checking" meanwhile); what fails is downloaded again',
+      summary: 'Hash the data on disk again, trusting no resume data (state "checking" meanwhile); what fails is downloaded again. Every file it had data in gone, it stops with "No data found" as at a start (resume to fetch it all again). A torrent never checked (added paused) is checked now',
       tags: ['torrents'],
       params: infoHashParams,
       response: { 200: stateResultSchema, ...errors(400, 404, 409) },
