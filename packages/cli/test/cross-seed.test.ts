@@ -22,7 +22,7 @@ test('a torrent added paused over data already there is complete after a recheck
   const cookie = `SID=${/SID=([^;]+)/.exec(login.headers.get('set-cookie') ?? '')?.[1]}`;
   const qb = (path: string, body?: FormData | URLSearchParams) => fetch(`${node.url}/api/v2/${path}`, { method: body ? 'POST' : 'GET', headers: { cookie }, body });
   const form = new FormData();
-  form.set('torrents', new Blob([torrent]), 'album.torrent');
+  form.set('torrents', new Blob([Buffer.from(torrent)]), 'album.torrent');
   form.set('savepath', join(root, 'library'));
   form.set('paused', 'true');
   assert.equal((await qb('torrents/add', form)).status, 200);
