@@ -90,5 +90,13 @@ test('a seeding torrent whose data is gone at start stops with "No data found"; 
   assert.equal(d.error, null);
   assert.ok(['downloading', 'queued'].includes(d.state), d.state);
   assert.ok(existsSync(dirname(paths.get(gone)!)));
+  // The user's word outlives a restart before anything was fetched (no peer here): it does not stop again.
+  await new Promise((r) => setTimeout(r, 1500)); // its record saved (1 s after the check)
+  await node.stop();
+  node = await startServe(t, { stateDir, args: ['--no-chain'] });
+  await until('loaded', async () => ((await detail(node, gone)).state ? true : undefined));
+  await new Promise((r) => setTimeout(r, 3000)); // past its start's look at the disk
+  const after = await detail(node, gone);
+  assert.notEqual(after.state, 'error', `after a restart: ${after.error}`);
   await node.stop();
 });

@@ -165,8 +165,8 @@ export class Torrent extends TorrentDiscovery implements TorrentHandle {
       if (this.closed) return;
       // Every file its record saw data in gone: a drive not mounted, most likely. Fetching it all again
       // would fill whatever disk the empty mount point is on: stopped until resumed (resume()).
-      const gone = saved && this.ctx.stopWhenDataGone && !this.dataGoneAccepted ? dataGone(meta, saved, stats) : [];
-      if (gone.length > 0) {
+      const gone = saved && this.ctx.stopWhenDataGone ? dataGone(meta, saved, stats) : [];
+      if (gone.length > 0 && !this.dataGoneAccepted) {
         this.dataGoneStop = true;
         const names = gone.slice(0, 3).map((f) => meta.files[f]!.path.join('/')).join(', ') + (gone.length > 3 ? `, and ${gone.length - 3} more` : '');
         return this.fail(`No data found: its ${gone.length === 1 ? 'file is' : `${gone.length} files are`} not in ${this.opts.savePath} (${names}). Is the drive connected? Put the data back (or set its location) and resume; resumed as it is, it downloads everything again`);
@@ -181,7 +181,8 @@ export class Torrent extends TorrentDiscovery implements TorrentHandle {
       });
       this.applySelection();
       // Resume data that says what the check found needs no new save (10,000 writes after a restart).
-      if (!resume || hashed > 0 || !resume.files) this.resumeSaver.schedule();
+      // Fetched anew as the user said (gone): the record forgets the data it saw (or a restart stops it).
+      if (!resume || hashed > 0 || !resume.files || gone.length > 0) this.resumeSaver.schedule();
     } catch (err) {
       // Files another torrent owns are no disk error; a check the OS refused reading (EIO, EACCES) is.
       if (this.ctx.tally && isDiskError(err)) this.ctx.tally.diskErrors++;
