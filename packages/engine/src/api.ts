@@ -93,6 +93,8 @@ export interface SessionOptions {
   /** A torrent whose resume data saw data in files that are all gone at its start (a drive not
    *  mounted) stops in error ("No data found") instead of fetching them again; resume() fetches them. */
   stopWhenDataGone?: boolean;
+  /** Torrents whose pieces are hashed at once (checks, rechecks); the rest wait their turn (pieces/check-gate.ts). Default 1; 0 = no limit. */
+  maxActiveChecks?: number;
   /** Connections per torrent, dialled and accepted (incoming peers get 5 more). Default 50, as
    *  before; past it an incoming peer takes the slot of the peer useless longest, if any. */
   maxConnectionsPerTorrent?: number;

@@ -46,6 +46,7 @@ import { UtpFirstDialer } from './utp-dialer.ts';
 
 import { CLIENT_NAME, CONNECTION_DEFAULTS, PUBLIC_DHT_ROUTERS } from './session-defaults.ts';
 import { makePeerId } from '../wire/peer-id.ts';
+import { CheckGate } from '../pieces/check-gate.ts';
 
 export { CLIENT_NAME, CONNECTION_DEFAULTS, PUBLIC_DHT_ROUTERS, makePeerId };
 
@@ -214,6 +215,7 @@ export class Session implements SessionHandle {
       canConnect: () => this.connectionCount() < this.limits.maxConnections,
       handshakeTimeoutMs: this.limits.handshakeTimeoutMs,
       stopWhenDataGone: this.opts.stopWhenDataGone ?? false,
+      checkGate: new CheckGate(this.opts.maxActiveChecks ?? 1),
       client: CLIENT_NAME,
       allocate: (n) => Buffer.allocUnsafeSlow(n),
       // Shared memory only for the worker to read: copies into it cost a native call per block.

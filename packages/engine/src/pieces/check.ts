@@ -10,6 +10,7 @@ import type { FileStat, Hasher, Storage } from '../platform.ts';
 import { pieceSegments } from './piece-map.ts';
 import type { Metainfo } from '../types.ts';
 import { checkV2, hasV1, hasV2 } from './torrent-v2.ts';
+import type { CheckTurn } from './check-gate.ts';
 
 const PARALLEL_READS = 4;
 
@@ -19,6 +20,8 @@ export interface CheckOptions {
   /** Called once before the first piece is read, only when some piece must be hashed. */
   onHashing?: (pieces: number) => void;
   isCancelled?: () => boolean;
+  /** The node's turns to read (CheckGate): asked only when some piece must be hashed. */
+  gate?: { enter(): Promise<CheckTurn> };
 }
 
 export interface CheckResult {
@@ -30,16 +33,37 @@ export interface CheckResult {
 }
 
 export async function checkPieces(meta: Metainfo, storage: Storage, hasher: Hasher, opts: CheckOptions = {}): Promise<CheckResult> {
+  let plan = await planCheck(meta, storage, opts.resume);
+  if (plan.todo.length === 0) return { have: plan.have, hashed: 0, stats: plan.stats };
+  opts.onHashing?.(plan.todo.length);
+  const turn = await opts.gate?.enter();
+  try {
+    // Queued behind other checks (minutes, hours): its files may have changed since they were looked at.
+    if (turn?.waited && !opts.isCancelled?.()) plan = await planCheck(meta, storage, opts.resume);
+    return { have: plan.have, hashed: await hashPieces(meta, storage, hasher, plan, opts), stats: plan.stats };
+  } finally {
+    turn?.leave();
+  }
+}
+
+interface CheckPlan {
+  have: Bitfield;
+  /** Pieces to read and hash. */
+  todo: number[];
+  stats: (FileStat | undefined)[];
+}
+
+async function planCheck(meta: Metainfo, storage: Storage, resume: ResumeData | undefined): Promise<CheckPlan> {
   const stats = await storage.fileStats();
   const present = (index: number) =>
     pieceSegments(meta, index).every((s) => meta.files[s.file]!.pad || (stats[s.file]?.length ?? -1) >= s.fileOffset + s.length);
 
-  const resumeHave = opts.resume && opts.resume.have.length === Math.ceil(meta.pieceCount / 8) ? opts.resume.have : undefined;
+  const resumeHave = resume && resume.have.length === Math.ceil(meta.pieceCount / 8) ? resume.have : undefined;
   const todo: number[] = [];
   // The torrent's own bitfield from here on: kept as long as it is (lasting-bytes.ts).
   const have = new Bitfield(meta.pieceCount, resumeHave, true);
   if (resumeHave) {
-    const touched = changedPieces(meta, stats, opts.resume!.files);
+    const touched = changedPieces(meta, stats, resume!.files);
     // Every file whole and as recorded (the usual restart): the resume bitfield stands as it is,
     // with no walk over the pieces.
     const allAsSaved = touched.every((t) => t === 0) && meta.files.every((f, i) => f.pad || (stats[i]?.length ?? -1) >= f.length);
@@ -53,7 +77,12 @@ export async function checkPieces(meta: Metainfo, storage: Storage, hasher: Hash
   } else {
     for (let i = 0; i < meta.pieceCount; i++) if (present(i)) todo.push(i);
   }
-  if (todo.length > 0) opts.onHashing?.(todo.length);
+  return { have, todo, stats };
+}
+
+/** Reads and verifies the plan's pieces, setting those that pass in its `have`; returns how many were read. */
+async function hashPieces(meta: Metainfo, storage: Storage, hasher: Hasher, { have, todo }: CheckPlan, opts: CheckOptions): Promise<number> {
+  if (todo.length === 0) return 0;
   const v1 = hasV1(meta), v2 = hasV2(meta);
   let next = 0;
   let checked = 0;
@@ -85,7 +114,7 @@ export async function checkPieces(meta: Metainfo, storage: Storage, hasher: Hash
     }
   };
   await Promise.all(Array.from({ length: PARALLEL_READS }, worker));
-  return { have, hashed: checked, stats };
+  return checked;
 }
 
 /** What claimsHeld finds (indices are the metainfo's file indices). */

@@ -13,6 +13,7 @@ import type { Emitter } from '../events/emitter.ts';
 import type { LsdTorrent } from '../discovery/lsd.ts';
 import type { SlabSource } from '../pieces/buffer-pool.ts';
 import type { OwnAddresses } from '../swarm/own-address.ts';
+import type { CheckGate } from '../pieces/check-gate.ts';
 
 export interface TorrentContext {
   peerId: Uint8Array;
@@ -44,6 +45,8 @@ export interface TorrentContext {
   handshakeTimeoutMs?: number;
   /** SessionOptions.stopWhenDataGone. */
   stopWhenDataGone?: boolean;
+  /** Whose check reads the disk now (SessionOptions.maxActiveChecks); omitted = every check at once. */
+  checkGate?: CheckGate;
   client: string;
   /** Piece buffers; the platform may hand out uninitialised memory (every byte gets written). */
   allocate?: (n: number) => Uint8Array;

@@ -158,7 +158,7 @@ export class Torrent extends TorrentDiscovery implements TorrentHandle {
       const started = clock.now();
       const { have, hashed, stats } = await checkPieces(meta, this.storage, this.ctx.hasher, {
         resume,
-        isCancelled: () => this.closed,
+        isCancelled: () => this.closed, gate: this.ctx.checkGate,
         onHashing: () => (this.state = 'checking'),
         onProgress: (done, total) => this.emit('checking', done, total),
       });
