@@ -51,6 +51,22 @@ test('the gate: first come first served, the place handed over, limits raised an
   assert.ok(turns.every((t) => !t.waited));
 });
 
+test('a check that reads nothing for the stalled time gives its turn up; one that reads keeps it', async () => {
+  const gate = new CheckGate(1, { stalledMs: 150 });
+  const reading = await gate.enter();
+  const timer = setInterval(() => reading.progress(), 30); // a piece every 30 ms
+  let entered = false;
+  const waiting = gate.enter().then((turn) => ((entered = true), turn));
+  await new Promise((r) => setTimeout(r, 400));
+  assert.equal(entered, false, 'a check that reads keeps its turn');
+  clearInterval(timer); // its storage hangs: no piece any more
+  const second = await waiting; // the hung check gave its turn up
+  reading.leave(); // it ends later: nothing more is handed over
+  assert.equal(gate.running, 1);
+  second.leave();
+  assert.equal(gate.running, 0);
+});
+
 /** Three torrents with their data on disk; the first one's reads wait for `release`. */
 async function threeWithData(t: Parameters<typeof tmpDir>[0], maxActiveChecks?: number) {
   const root = await tmpDir(t);

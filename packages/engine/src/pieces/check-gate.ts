@@ -6,21 +6,31 @@
 // (settings_pack::active_checking, 1), as qBittorrent ("max active checking torrents", 1) and
 // Transmission (one verify at a time, the rest "queued for verification") do. First come, first served.
 
+import { clock } from '../clock.ts';
+
 /** A check's turn: `leave` once its reads are done (a second call does nothing); `waited` when
- *  it queued behind others (what it saw of its files before may be old). */
+ *  it queued behind others (what it saw of its files before may be old); `progress` after each piece. */
 export interface CheckTurn {
   leave(): void;
   waited: boolean;
+  progress(): void;
 }
+
+/** A check that read no piece this long gives its turn up (and reads on): storage that hangs (a
+ *  network store that stopped answering, a dying disk) must not hold every other check with it. */
+export const STALLED_TURN_MS = 60_000;
 
 export class CheckGate {
   #limit: number;
   #running = 0;
   readonly #waiting: (() => void)[] = [];
 
+  readonly #stalledMs: number;
+
   /** `limit` checks read at once; 0 = no limit. */
-  constructor(limit = 1) {
+  constructor(limit = 1, opts: { stalledMs?: number } = {}) {
     this.#limit = limit;
+    this.#stalledMs = opts.stalledMs ?? STALLED_TURN_MS;
   }
 
   get limit(): number {
@@ -55,16 +65,27 @@ export class CheckGate {
       await new Promise<void>((resolve) => this.#waiting.push(resolve));
     }
     let left = false;
-    return {
-      waited,
-      leave: () => {
-        if (left) return;
-        left = true;
-        const next = this.#running - 1 < this.#limit || this.#limit === 0 ? this.#waiting.shift() : undefined;
-        if (next) next();
-        else this.#running--;
-      },
+    let lastProgress = clock.now();
+    let watchdog: ReturnType<typeof setTimeout> | undefined;
+    const leave = () => {
+      if (left) return;
+      left = true;
+      clearTimeout(watchdog);
+      const next = this.#running - 1 < this.#limit || this.#limit === 0 ? this.#waiting.shift() : undefined;
+      if (next) next();
+      else this.#running--;
     };
+    // One timer per turn, re-armed only when it fires (not per piece).
+    const watch = (ms: number) => {
+      watchdog = setTimeout(() => {
+        const idle = clock.now() - lastProgress;
+        if (idle >= this.#stalledMs) leave();
+        else watch(this.#stalledMs - idle);
+      }, ms);
+      (watchdog as { unref?: () => void }).unref?.();
+    };
+    watch(this.#stalledMs);
+    return { waited, leave, progress: () => void (lastProgress = clock.now()) };
   }
 
   #free(): boolean {

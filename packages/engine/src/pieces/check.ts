@@ -40,7 +40,8 @@ export async function checkPieces(meta: Metainfo, storage: Storage, hasher: Hash
   try {
     // Queued behind other checks (minutes, hours): its files may have changed since they were looked at.
     if (turn?.waited && !opts.isCancelled?.()) plan = await planCheck(meta, storage, opts.resume);
-    return { have: plan.have, hashed: await hashPieces(meta, storage, hasher, plan, opts), stats: plan.stats };
+    const onProgress = turn ? (done: number, total: number) => (turn.progress(), opts.onProgress?.(done, total)) : opts.onProgress;
+    return { have: plan.have, hashed: await hashPieces(meta, storage, hasher, plan, { ...opts, onProgress }), stats: plan.stats };
   } finally {
     turn?.leave();
   }
