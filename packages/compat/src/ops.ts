@@ -76,6 +76,7 @@ export type NodeSettings = Pick<
   | 'maxActiveDownloads'
   | 'maxActiveUploads'
   | 'maxActiveTorrents'
+  | 'maxActiveChecks'
   | 'stalledTimeout'
   | 'ratioLimit'
   | 'seedingTimeLimit'

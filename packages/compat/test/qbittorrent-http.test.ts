@@ -223,7 +223,7 @@ test('bad input gets qBittorrent status codes and a short text', async (t) => {
 test('preferences, properties, files, trackers, limits, share limits, force start, queue, transfer', async (t) => {
   const { s, call } = await startQbNode(t);
   // setPreferences maps onto Cascade's settings, which Cascade's API shows.
-  const prefs = { dl_limit: 1_048_576, up_limit: 524_288, max_active_downloads: 2, max_ratio_enabled: true, max_ratio: 1.5, max_seeding_time_enabled: true, max_seeding_time: 90, start_paused_enabled: true, unknown_key: 1 };
+  const prefs = { dl_limit: 1_048_576, up_limit: 524_288, max_active_downloads: 2, max_ratio_enabled: true, max_ratio: 1.5, max_seeding_time_enabled: true, max_seeding_time: 90, start_paused_enabled: true, max_active_checking_torrents: 2, unknown_key: 1 };
   assert.equal((await call('app/setPreferences', { json: JSON.stringify(prefs) })).status, 200);
   const own = (await s.json('/api/settings')).body;
   assert.equal(own.downloadLimit, 1_048_576);
@@ -232,12 +232,14 @@ test('preferences, properties, files, trackers, limits, share limits, force star
   assert.equal(own.ratioLimit, 1.5);
   assert.equal(own.seedingTimeLimit, 90 * 60);
   assert.equal(own.startPaused, true);
+  assert.equal(own.maxActiveChecks, 2);
   const p = (await call('app/preferences')).json;
   assert.equal(p.dl_limit, 1_048_576);
   assert.equal(p.max_ratio_enabled, true);
   assert.equal(p.max_ratio, 1.5);
   assert.equal(p.max_seeding_time, 90);
   assert.equal(p.max_active_uploads, -1, "Cascade's 0 = no limit is qBittorrent's -1");
+  assert.equal(p.max_active_checking_torrents, 2);
   assert.equal((await call('transfer/info')).json.dl_rate_limit, 1_048_576);
   assert.equal((await call('transfer/downloadLimit')).text, '1048576');
   assert.equal((await call('app/setPreferences', { json: '{"max_ratio_enabled":false,"start_paused_enabled":false}' })).status, 200);

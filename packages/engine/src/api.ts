@@ -469,10 +469,11 @@ export interface SessionHandle {
    *  unset fields keep their value. Throws a RangeError on a value that is not a finite number >= 0. */
   setRateLimits(limits: Partial<RateLimits>): void;
   rateLimits(): RateLimits;
+  /** SessionOptions.maxActiveChecks while the session runs: a higher limit lets waiting checks in at once. */
+  setMaxActiveChecks?(n: number): void;
   /** Totals and current values for monitoring (Node sessions; see SessionCounters). */
   counters?(): SessionCounters;
-  /** Sets (or clears) SessionOptions.localTracker for torrents added from now on (Node only):
-   *  a node starts its built-in tracker after the session. */
+  /** Sets (or clears) SessionOptions.localTracker for torrents added from now on (Node only; a node starts it after the session). */
   setLocalTracker?(local: LocalTracker | undefined): void;
   /** A feed of the torrents whose revision moved (or that were added or removed) since its last
    *  take(): a client keeping something per torrent reads those instead of every torrent. */

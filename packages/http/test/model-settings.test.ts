@@ -23,6 +23,7 @@ test('settings: defaults, PATCH any subset, kept across a restart', async (t) =>
     maxActiveDownloads: 5,
     maxActiveUploads: 0,
     maxActiveTorrents: 0,
+    maxActiveChecks: 1,
     stalledTimeout: 300,
     ratioLimit: null,
     seedingTimeLimit: null,
@@ -47,6 +48,7 @@ test('settings: defaults, PATCH any subset, kept across a restart', async (t) =>
     downloadLimit: 1048576,
     uploadLimit: 65536,
     maxActiveDownloads: 2,
+    maxActiveChecks: 3,
     ratioLimit: 1.5,
     seedingTimeLimit: 3600,
     downloadDir: newDir,
@@ -62,9 +64,13 @@ test('settings: defaults, PATCH any subset, kept across a restart', async (t) =>
   assert.ok(existsSync(newDir), 'the new download dir is made at once');
   assert.equal(changed.body.startPaused, false, 'keys not in the patch keep their value');
 
+  // The engine's check turns follow the setting at once, and after a restart.
+  const checkLimit = () => (n.server.node.session as unknown as { context(): { checkGate: { limit: number } } }).context().checkGate.limit;
+  assert.equal(checkLimit(), 3);
   await n.restart();
   const after = await n.json('/api/settings');
   assert.deepEqual(after.body, changed.body, 'settings survive a restart');
+  assert.equal(checkLimit(), 3, 'checks at once after the restart');
   const health = await n.json('/api/health');
   assert.equal(health.body.downloadDir, newDir, 'the node uses the new download dir');
 
@@ -90,6 +96,7 @@ test('settings: bad input is a 400 naming the field, and changes nothing', async
     [{ uploadLimit: 1.5 }, /uploadLimit/],
     [{ uploadLimit: 2 ** 60 }, /uploadLimit/],
     [{ maxActiveDownloads: -3 }, /maxActiveDownloads/],
+    [{ maxActiveChecks: 1.5 }, /maxActiveChecks/],
     [{ ratioLimit: -1 }, /ratioLimit/],
     [{ seedingTimeLimit: 'soon' }, /seedingTimeLimit/],
     [{ seedingLimitAction: 'explode' }, /seedingLimitAction/],

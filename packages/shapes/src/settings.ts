@@ -39,6 +39,8 @@ export interface Settings {
   maxActiveDownloads: number;
   maxActiveUploads: number;
   maxActiveTorrents: number;
+  /** Torrents whose data is hashed at once (checks and rechecks; the rest wait their turn); 0 = no limit. */
+  maxActiveChecks: number;
   /** Seconds without data after which a download leaves its queue slot (0 = never). */
   stalledTimeout: number;
   /** Seeding goals for torrents without their own; null = none. */

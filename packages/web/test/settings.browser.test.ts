@@ -21,6 +21,7 @@ interface Settings {
   altSpeedSchedule: { enabled: boolean; from: string; to: string; days: number[] };
   maxActiveDownloads: number;
   maxActiveUploads: number;
+  maxActiveChecks: number;
   ratioLimit: number | null;
   seedingTimeLimit: number | null;
   seedingLimitAction: string;
@@ -49,6 +50,7 @@ test('settings page: limits, schedule, queue, seeding goals, download dir and pu
     await field('settings-alt-day-0').uncheck();
     await field('settings-max-active-downloads').fill('3');
     await field('settings-max-active-uploads').fill('7');
+    await field('settings-max-active-checks').fill('2');
     await field('settings-ratio-limit').fill('2.5');
     await field('settings-seeding-time-limit').fill('90');
     await field('settings-seeding-action').selectOption('remove');
@@ -67,6 +69,7 @@ test('settings page: limits, schedule, queue, seeding goals, download dir and pu
     assert.deepEqual(s.altSpeedSchedule, { enabled: true, from: '22:30', to: '07:15', days: [1, 2, 3, 4, 5, 6] });
     assert.equal(s.maxActiveDownloads, 3);
     assert.equal(s.maxActiveUploads, 7);
+    assert.equal(s.maxActiveChecks, 2);
     assert.equal(s.ratioLimit, 2.5);
     assert.equal(s.seedingTimeLimit, 90 * 60);
     assert.equal(s.seedingLimitAction, 'remove');

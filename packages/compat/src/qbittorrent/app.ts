@@ -50,6 +50,7 @@ export function preferences(ctx: ActionContext): Record<string, unknown> {
     max_active_downloads: qbMax(s.maxActiveDownloads),
     max_active_uploads: qbMax(s.maxActiveUploads),
     max_active_torrents: qbMax(s.maxActiveTorrents),
+    max_active_checking_torrents: qbMax(s.maxActiveChecks),
     dont_count_slow_torrents: s.stalledTimeout > 0,
     max_ratio_enabled: s.ratioLimit !== null && s.ratioLimit >= 0,
     max_ratio: s.ratioLimit !== null && s.ratioLimit >= 0 ? s.ratioLimit : -1,
@@ -129,6 +130,7 @@ async function setPreferences(ctx: ActionContext): Promise<undefined> {
   if ('max_active_downloads' in o) patch.maxActiveDownloads = max('max_active_downloads');
   if ('max_active_uploads' in o) patch.maxActiveUploads = max('max_active_uploads');
   if ('max_active_torrents' in o) patch.maxActiveTorrents = max('max_active_torrents');
+  if ('max_active_checking_torrents' in o) patch.maxActiveChecks = max('max_active_checking_torrents');
   if ('queueing_enabled' in o) {
     // Cascade's queue is "off" when no maximum is set: turning queueing off clears them; turning it
     // on with none set takes qBittorrent's default of 3 downloads.

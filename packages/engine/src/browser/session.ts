@@ -19,6 +19,7 @@ import { parseTorrentId, toMagnet } from '../metainfo/magnet.ts';
 import { MetainfoError, parseTorrent } from '../metainfo/metainfo.ts';
 import type { Dialer } from '../platform.ts';
 import { Torrent, type TorrentContext } from '../torrent/torrent.ts';
+import { CheckGate } from '../pieces/check-gate.ts';
 import type { CandidatePairInfo } from '../webrtc/webrtc-connection.ts';
 import { createTorrentFromFiles, type CreateFromFilesOptions, type NamedBlob } from './create-torrent.ts';
 import { createBrowserHasher } from './hasher.ts';
@@ -142,6 +143,7 @@ export class BrowserSession implements SessionHandle {
       extraTrackers: this.opts.trackers ?? [],
       maxConnections: this.opts.maxConnectionsPerTorrent ?? 30,
       client: BROWSER_CLIENT_NAME,
+      checkGate: new CheckGate(1), // a page's torrents reloaded from IndexedDB check one by one, as a node's do
       isBanned: (address, peerId) => this.banned.has(address) || (!!peerId && this.banned.has(toHex(peerId))),
       ban: (address, peerId) => {
         this.banned.add(address);

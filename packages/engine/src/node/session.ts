@@ -479,6 +479,10 @@ export class Session implements SessionHandle {
     }
   }
 
+  setMaxActiveChecks(n: number): void {
+    this.context().checkGate!.limit = n;
+  }
+
   setRateLimits(limits: Partial<RateLimits>): void {
     this.limitBuckets.set(limits);
     // Lifted or raised: torrents refill their pipelines now rather than at their next tick.

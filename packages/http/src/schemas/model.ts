@@ -29,6 +29,7 @@ const settingsProperties = {
   maxActiveDownloads: { type: 'integer', minimum: 0, description: 'downloads running at once; 0 = no limit' },
   maxActiveUploads: { type: 'integer', minimum: 0, description: 'torrents seeding at once; 0 = no limit' },
   maxActiveTorrents: { type: 'integer', minimum: 0, description: 'torrents running at once; 0 = no limit' },
+  maxActiveChecks: { type: 'integer', minimum: 0, description: 'torrents whose data is hashed at once (checks, rechecks); the rest wait their turn as checking; 0 = no limit' },
   stalledTimeout: { type: 'integer', minimum: 0, description: 'seconds without data before a download leaves its slot; 0 = never' },
   ratioLimit: { type: ['number', 'null'], description: 'seed until this ratio, then seedingLimitAction; null = no goal' },
   seedingTimeLimit: { type: ['integer', 'null'], description: 'seconds of seeding, then seedingLimitAction; null = no goal' },

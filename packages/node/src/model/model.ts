@@ -92,7 +92,9 @@ export class NodeModel {
     this.settings.onChange((next, _prev, changed) => {
       const rateKeys = ['downloadLimit', 'uploadLimit', 'altDownloadLimit', 'altUploadLimit', 'altSpeedEnabled'];
       if (changed.some((k) => rateKeys.includes(k))) this.#applySessionLimits(next);
+      if (changed.includes('maxActiveChecks')) this.#session.setMaxActiveChecks?.(next.maxActiveChecks);
     });
+    this.#session.setMaxActiveChecks?.(this.settings.get().maxActiveChecks);
     this.#applySessionLimits(this.settings.get());
   }
 

@@ -28,6 +28,7 @@ export const SETTINGS_KEYS: readonly SettingsKey[] = [
   'maxActiveDownloads',
   'maxActiveUploads',
   'maxActiveTorrents',
+  'maxActiveChecks',
   'stalledTimeout',
   'ratioLimit',
   'seedingTimeLimit',
@@ -58,6 +59,7 @@ export function defaultSettings(downloadDir: string): Settings {
     maxActiveDownloads: 5,
     maxActiveUploads: 0,
     maxActiveTorrents: 0,
+    maxActiveChecks: 1,
     stalledTimeout: 300,
     ratioLimit: null,
     seedingTimeLimit: null,
@@ -163,6 +165,7 @@ export function applyPatch(current: Settings, patch: unknown, ctx: { stateDir: s
       case 'maxActiveDownloads':
       case 'maxActiveUploads':
       case 'maxActiveTorrents':
+      case 'maxActiveChecks':
         next[key] = wholeNumber(key, v, MAX_ACTIVE);
         break;
       case 'stalledTimeout':

@@ -24,6 +24,7 @@ interface Draft {
   maxActiveDownloads: string;
   maxActiveUploads: string;
   maxActiveTorrents: string;
+  maxActiveChecks: string;
   stalledTimeout: string;
   ratioLimit: string;
   /** Minutes, as qBittorrent shows it. */
@@ -49,6 +50,7 @@ function draftOf(s: NodeSettings): Draft {
     maxActiveDownloads: String(s.maxActiveDownloads),
     maxActiveUploads: String(s.maxActiveUploads),
     maxActiveTorrents: String(s.maxActiveTorrents),
+    maxActiveChecks: String(s.maxActiveChecks),
     stalledTimeout: String(s.stalledTimeout),
     ratioLimit: s.ratioLimit === null ? '' : String(s.ratioLimit),
     seedingTimeLimit: s.seedingTimeLimit === null ? '' : String(Math.round(s.seedingTimeLimit / 60)),
@@ -68,7 +70,7 @@ export function settingsOf(d: Draft): Partial<NodeSettings> | string {
     if (typeof v === 'string') return v;
     out[k] = v;
   }
-  for (const k of ['maxActiveDownloads', 'maxActiveUploads', 'maxActiveTorrents', 'stalledTimeout'] as const) {
+  for (const k of ['maxActiveDownloads', 'maxActiveUploads', 'maxActiveTorrents', 'maxActiveChecks', 'stalledTimeout'] as const) {
     const v = d[k].trim() === '' ? 0 : Number(d[k]);
     if (!Number.isInteger(v) || v < 0) return `${LABEL[k]}: a whole number, 0 for none`;
     out[k] = v;
@@ -93,6 +95,7 @@ const LABEL: Record<string, string> = {
   maxActiveDownloads: 'Active downloads at most',
   maxActiveUploads: 'Active uploads (seeding) at most',
   maxActiveTorrents: 'Active torrents at most',
+  maxActiveChecks: 'Torrents checked at once',
   stalledTimeout: 'A stalled download leaves its slot after (s)',
 };
 
@@ -273,6 +276,9 @@ export function NodeSettingsForm() {
         <div className="settings-pair">
           {text('maxActiveTorrents', LABEL.maxActiveTorrents!, 'settings-max-active-torrents', { type: 'number', hint: '0 = no limit.' })}
           {text('stalledTimeout', LABEL.stalledTimeout!, 'settings-stalled-timeout', { type: 'number', hint: '0 = never.' })}
+        </div>
+        <div className="settings-pair">
+          {text('maxActiveChecks', LABEL.maxActiveChecks!, 'settings-max-active-checks', { type: 'number', hint: 'Hashing the data on disk (checks, rechecks); the rest wait as “Checking” at 0%. 0 = no limit.' })}
         </div>
       </fieldset>
 
