@@ -302,6 +302,8 @@ export interface TorrentHandle {
    *  moved, peers, rates still decaying, a tracker's reply, an error). Equal revisions mean nothing
    *  to redraw: a client of 10,000 torrents compares numbers instead of building 10,000 stats. */
   readonly revision: number;
+  /** Waiting its turn to hash its data (checks take turns: SessionOptions.maxActiveChecks); 'check-waiting' when it starts to. */
+  readonly checkWaiting?: boolean;
   stats(): TorrentStats;
   peers(): PeerStats[];
   /** Distributed copies among the connected peers; null without metadata. */
@@ -473,8 +475,7 @@ export interface SessionHandle {
   setMaxActiveChecks?(n: number): void;
   /** Totals and current values for monitoring (Node sessions; see SessionCounters). */
   counters?(): SessionCounters;
-  /** Sets (or clears) SessionOptions.localTracker for torrents added from now on (Node only; a node starts it after the session). */
-  setLocalTracker?(local: LocalTracker | undefined): void;
+  setLocalTracker?(local: LocalTracker | undefined): void; // for torrents added from now on (Node; a node starts it after the session)
   /** A feed of the torrents whose revision moved (or that were added or removed) since its last
    *  take(): a client keeping something per torrent reads those instead of every torrent. */
   changes?(): TorrentChangeFeed;

@@ -46,6 +46,11 @@ export class CheckGate {
     }
   }
 
+  /** A check asking now would wait. */
+  get busy(): boolean {
+    return !this.#free() || this.#waiting.length > 0;
+  }
+
   /** Checks waiting for their turn. */
   get waiting(): number {
     return this.#waiting.length;

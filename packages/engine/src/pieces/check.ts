@@ -21,7 +21,9 @@ export interface CheckOptions {
   onHashing?: (pieces: number) => void;
   isCancelled?: () => boolean;
   /** The node's turns to read (CheckGate): asked only when some piece must be hashed. */
-  gate?: { enter(): Promise<CheckTurn> };
+  gate?: { enter(): Promise<CheckTurn>; readonly busy: boolean };
+  /** True when its turn does not come at once (after onHashing), false once it comes. */
+  onWaiting?: (waiting: boolean) => void;
 }
 
 export interface CheckResult {
@@ -36,7 +38,10 @@ export async function checkPieces(meta: Metainfo, storage: Storage, hasher: Hash
   let plan = await planCheck(meta, storage, opts.resume);
   if (plan.todo.length === 0) return { have: plan.have, hashed: 0, stats: plan.stats };
   opts.onHashing?.(plan.todo.length);
+  const waits = opts.gate?.busy === true;
+  if (waits) opts.onWaiting?.(true);
   const turn = await opts.gate?.enter();
+  if (waits) opts.onWaiting?.(false);
   try {
     // Queued behind other checks (minutes, hours): its files may have changed since they were looked at.
     if (turn?.waited && !opts.isCancelled?.()) plan = await planCheck(meta, storage, opts.resume);

@@ -41,8 +41,9 @@ export class Torrent extends TorrentDiscovery implements TorrentHandle {
   private readerClaims: Set<{ first: number; last: number }> | undefined;
   private displayName: string | undefined;
   private renames: FileRenames | undefined;
-  /** The last check of the data on disk: pieces hashed and how long it took. */
+  /** The last check of the data on disk: pieces hashed and how long it took (its wait for a turn too). */
   lastCheck: { hashed: number; ms: number } | undefined;
+  checkWaiting = false;
 
   constructor(
     ctx: TorrentContext,
@@ -159,6 +160,7 @@ export class Torrent extends TorrentDiscovery implements TorrentHandle {
       const { have, hashed, stats } = await checkPieces(meta, this.storage, this.ctx.hasher, {
         resume,
         isCancelled: () => this.closed, gate: this.ctx.checkGate,
+        onWaiting: (waiting) => ((this.checkWaiting = waiting), waiting && this.emit('check-waiting')),
         onHashing: () => (this.state = 'checking'),
         onProgress: (done, total) => this.emit('checking', done, total),
       });

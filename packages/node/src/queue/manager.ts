@@ -23,14 +23,14 @@ import { QueueStore, type QueueRow } from './store.ts';
 import type { QueueHost, QueueOptions, QueueSettings } from './host.ts';
 import { RUNNING } from './watch.ts';
 import { RunningWatch } from './running-watch.ts';
+import { ANSWER_WAITING_AFTER_MS, StartPermits, startedOrWaiting, underWay } from './starts.ts';
 
 export type { QueueHost, QueueOptions, QueueSettings } from './host.ts';
 
 /** A request naming more torrents than this does not wait for their engine calls. */
 export const WAIT_FOR_MOST = 64;
 
-/** Torrents started (resumed) at once; each may be checking its data. */
-export const MAX_STARTING = 4;
+export { MAX_STARTING } from './starts.ts';
 
 /** A quiet library's tick: the accounting's half-minute flush of bytes still comes on time. */
 const IDLE_TICK_MS = 30_000;
@@ -56,8 +56,7 @@ export class QueueManager {
   /** Whether each torrent should run, and the engine call in progress for it (one at a time). */
   #desired = new Map<string, boolean>();
   #ops = new Map<string, Promise<void>>();
-  #starting = 0;
-  #startWaiters: (() => void)[] = [];
+  readonly #permits = new StartPermits();
   #planning: Promise<void> | undefined;
   #replanAgain = false;
   #pokeTimer: NodeJS.Timeout | undefined;
@@ -198,10 +197,13 @@ export class QueueManager {
     // A restart finds most torrents with the status they get again: no write for those.
     if (row.status !== want) await this.#store.setStatuses(new Map([[infoHash, want]]));
     if (!run || loading) return;
-    await this.#ops.get(infoHash);
-    // Its start checked its data: a complete one counts as a seed from now on ('done' says so too,
-    // but not when it was known complete before).
-    if (this.#slots.has(infoHash)) this.#slots.count(infoHash, isComplete(t.stats(), row) ? 'seed' : 'download');
+    // Once its start checked its data: a complete one counts as a seed from now on ('done' says so
+    // too, but not when it was known complete before). The add answers once it started or waits its check's turn.
+    const recount = () => this.#slots.has(infoHash) && this.#slots.count(infoHash, isComplete(t.stats(), row) ? 'seed' : 'download');
+    const op = this.#ops.get(infoHash);
+    if (!op) return void recount();
+    void op.then(recount);
+    await startedOrWaiting(t, op, ANSWER_WAITING_AFTER_MS);
   }
 
   /** A torrent finished downloading (the engine's 'done'): it moves from the download count to the
@@ -218,7 +220,7 @@ export class QueueManager {
   async apply(focus: readonly string[] = []): Promise<void> {
     this.#wake();
     await this.#planNow();
-    if (focus.length <= WAIT_FOR_MOST) await Promise.all(focus.map((ih) => this.#ops.get(ih)));
+    if (focus.length <= WAIT_FOR_MOST) await Promise.all(focus.map((ih) => underWay(this.#host.session.get(ih), this.#ops.get(ih))));
   }
 
   #planNow(): Promise<void> {
@@ -319,17 +321,6 @@ export class QueueManager {
     this.#ops.set(ih, this.#drive(t));
   }
 
-  /** Starting a torrent may hash its data (the engine checks a paused torrent when it first starts):
-   *  a few at a time, as the library load did, so a restart of 10,000 torrents does not open them all. */
-  async #startPermit(): Promise<() => void> {
-    while (this.#starting >= MAX_STARTING) await new Promise<void>((r) => this.#startWaiters.push(r));
-    this.#starting++;
-    return () => {
-      this.#starting--;
-      this.#startWaiters.shift()?.();
-    };
-  }
-
   #needsCall(t: TorrentHandle, known?: TorrentStats['state']): boolean {
     const want = this.#desired.get(t.infoHashHex);
     if (this.#closed || want === undefined || this.#host.session.get(t.infoHashHex) !== t) return false;
@@ -343,10 +334,14 @@ export class QueueManager {
     try {
       while (this.#needsCall(t)) {
         if (this.#desired.get(ih)) {
-          const release = await this.#startPermit();
+          const release = await this.#permits.take();
           try {
             if (!this.#needsCall(t)) continue; // the wish changed while it waited
-            await t.resume();
+            const resuming = t.resume();
+            // Waiting its turn to hash its data: the permit goes to the next start (starts.ts).
+            await startedOrWaiting(t, resuming);
+            release();
+            await resuming;
           } finally {
             release();
           }

@@ -1,0 +1,51 @@
+// Checks take turns (engine: maxActiveChecks, default 1), so a start that must hash its data may wait
+// long behind another check (a recheck of a big torrent). Nothing else may wait with it: an add of
+// a torrent with its data answers within 3 s ("checking", its turn to come), and the queue's start
+// permits go on to the next start instead of being held by starts parked at the gate.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createTorrent } from '@cascade/engine';
+import { startTestServer, patternBytes } from './server-helpers.ts';
+import { addMagnet, eventually, patchSettings, rows } from './queue-helpers.ts';
+
+interface Turn {
+  leave(): void;
+}
+
+test('while another check holds the turn, adds with data answer "checking" and other starts run', { timeout: 60_000 }, async (t) => {
+  const s = await startTestServer(t);
+  await patchSettings(s, { maxActiveDownloads: 0 }); // no queue limit: only the check turns and start permits matter
+  // The turn, held as a long recheck would hold it.
+  const gate = (s.node.session as unknown as { context(): { checkGate: { enter(): Promise<Turn>; waiting: number } } }).context().checkGate;
+  const held = await gate.enter();
+  t.after(() => held.leave());
+
+  // Six torrents with their data in the download dir, added at once: more than the queue's start
+  // permits (4). Each answers (within the signal's 10 s; a check waiting its turn answers after 3 s).
+  const hashes = await Promise.all(Array.from({ length: 6 }, async (_, i) => {
+    const dir = join(s.downloadDir, `with-data-${i}`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'data.bin'), patternBytes(256 * 1024, i + 1));
+    const made = await createTorrent(dir, { pieceLength: 64 * 1024 });
+    const form = new FormData();
+    form.append('torrent', new Blob([new Uint8Array(made.torrent)]), `with-data-${i}.torrent`);
+    const r = await s.json('/api/torrents', { method: 'POST', body: form, signal: AbortSignal.timeout(10_000) });
+    assert.ok(r.status === 200 || r.status === 201, JSON.stringify(r.body));
+    return made.metainfo.infoHashHex;
+  }));
+  const listed = await rows(s);
+  assert.deepEqual(hashes.map((ih) => listed.get(ih)?.state), Array(6).fill('checking'), 'each waits its turn');
+  await eventually(() => assert.equal(gate.waiting, 6, 'all six wait their turn'));
+
+  // A start that needs no check (a magnet, fetching its metadata) is not held up behind them.
+  const magnet = await addMagnet(s);
+  await eventually(async () => assert.equal((await rows(s)).get(magnet)?.state, 'metadata'));
+
+  held.leave();
+  await eventually(async () => {
+    const now = await rows(s);
+    for (const ih of hashes) assert.equal(now.get(ih)?.state, 'seeding', `${ih} after its turn`);
+  }, 30_000);
+});
