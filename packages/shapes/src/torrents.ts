@@ -74,6 +74,9 @@ export interface ListEntry {
    *  `error` says so. Absent otherwise. qBittorrent's API shows it as `missingFiles`, Transmission's
    *  as a local error. Cleared by its start or a recheck, which check the data. */
   missingFiles?: string[];
+  /** `checking` and waiting its turn to hash its data (the node checks `maxActiveChecks` torrents at
+   *  once, default 1): Transmission's "queued for verification". Absent otherwise. */
+  checkWaiting?: true;
 }
 
 /** One file of a torrent. */

@@ -1,7 +1,7 @@
 // One torrent as Transmission's torrent-get shows it, computed from Cascade's list row and, only
 // when a requested field needs them, the torrent's detail (files, trackers, peers). Mapping
 // decisions (see the package README):
-//   - status: paused/error → 0 stopped, checking → 2, queued → 3 (or 5 when complete),
+//   - status: paused/error → 0 stopped, checking → 2 (1 while it waits its turn), queued → 3 (or 5 when complete),
 //     downloading/metadata → 4, seeding → 6. error: 3 (local error) when Cascade reports one.
 //   - speed limits are in kB/s of 1000 bytes (Transmission's "units"), rates in bytes/s.
 //   - labels: the category first (when set), then the tags.
@@ -55,7 +55,7 @@ export function queuePositions(rows: TorrentRow[]): Map<string, number> {
 export function statusOf(r: TorrentRow): number {
   switch (r.state) {
     case 'checking':
-      return STATUS.check;
+      return r.checkWaiting ? STATUS.checkWait : STATUS.check;
     case 'queued':
       return r.progress === 1 ? STATUS.seedWait : STATUS.downloadWait;
     case 'downloading':

@@ -160,7 +160,7 @@ export class Torrent extends TorrentDiscovery implements TorrentHandle {
       const { have, hashed, stats } = await checkPieces(meta, this.storage, this.ctx.hasher, {
         resume,
         isCancelled: () => this.closed, gate: this.ctx.checkGate,
-        onWaiting: (waiting) => ((this.checkWaiting = waiting), waiting && this.emit('check-waiting')),
+        onWaiting: (waiting) => ((this.checkWaiting = waiting), waiting ? this.emit('check-waiting') : this.touch()),
         onHashing: () => (this.state = 'checking'),
         onProgress: (done, total) => this.emit('checking', done, total),
       });

@@ -155,6 +155,7 @@ export const entryModelProperties = {
     type: 'array', items: { type: 'string' },
     description: 'paused or queued and not checked since the node started, with files gone that it had data in (a drive not mounted, files deleted or moved by hand): their paths, and `error` says so (qBittorrent: missingFiles). Absent otherwise; its start or a recheck checks the data',
   },
+  checkWaiting: { type: 'boolean', enum: [true], description: 'state `checking` and waiting its turn to hash its data (settings.maxActiveChecks torrents are checked at once); Transmission: status 1, queued for verification. Absent otherwise' },
 } as const;
 
 /** Add options shared by the JSON body and the multipart fields. */

@@ -235,6 +235,7 @@ export function liveRow(node: ListingNode, t: TorrentHandle, positions?: Readonl
   });
   const missing = node.missingFiles?.(t.infoHashHex);
   if (missing) row = { ...row, error: missingFilesError(missing), missingFiles: missing };
+  if (t.checkWaiting) row = { ...row, checkWaiting: true };
   const shared = node.privateShares?.view(t.infoHashHex);
   if (!shared) return row;
   return {

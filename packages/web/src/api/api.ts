@@ -47,6 +47,8 @@ export interface TorrentSummary {
   /** A private share (issue 24); decryptable: this node can read it (when not, `error` says why). */
   encrypted?: boolean;
   decryptable?: boolean;
+  /** Checking, and waiting its turn to (the node checks a few torrents at a time). */
+  checkWaiting?: boolean;
 }
 
 /** One torrent as the detail panel shows it: the node's TorrentDetail (@cascade/shapes), normalised
@@ -198,6 +200,7 @@ export function normaliseSummary(raw: Record<string, unknown>): TorrentSummary {
     addedAt: optNum(raw.addedAt) ?? null,
     encrypted: raw.encrypted === true,
     decryptable: raw.decryptable !== false,
+    ...(raw.checkWaiting === true ? { checkWaiting: true } : {}),
   };
 }
 

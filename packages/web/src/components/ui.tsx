@@ -39,10 +39,10 @@ const STATE_LABEL: Record<string, string> = {
   done: 'Done',
 };
 
-export function StateBadge({ state }: { state: string }) {
+export function StateBadge({ state, checkWaiting }: { state: string; checkWaiting?: boolean | undefined }) {
   return (
     <span className={`badge badge-${state}`} data-testid="torrent-state" data-state={state}>
-      {STATE_LABEL[state] ?? state}
+      {state === 'checking' && checkWaiting ? 'Waiting to check' : (STATE_LABEL[state] ?? state)}
     </span>
   );
 }

@@ -107,7 +107,7 @@ export const TorrentRow = memo(function TorrentRow({ t, rowIndex, checked, open,
         </span>
       </td>
       <td role="gridcell" className="tt-state">
-        <StateBadge state={t.state} />
+        <StateBadge state={t.state} checkWaiting={t.checkWaiting} />
       </td>
       <td role="gridcell" className="tt-down r num">
         <span className="cell-label">Down</span>

@@ -1,14 +1,16 @@
 // Checks take turns (engine: maxActiveChecks, default 1), so a start that must hash its data may wait
 // long behind another check (a recheck of a big torrent). Nothing else may wait with it: an add of
 // a torrent with its data answers within 3 s ("checking", its turn to come), and the queue's start
-// permits go on to the next start instead of being held by starts parked at the gate.
+// permits go on to the next start instead of being held by starts parked at the gate. The list says
+// which wait (checkWaiting), and Transmission's own client shows them as "Will Verify".
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTorrent } from '@cascade/engine';
-import { startTestServer, patternBytes } from './server-helpers.ts';
-import { addMagnet, eventually, patchSettings, rows } from './queue-helpers.ts';
+import { startTestServer, patternBytes } from '../../http/test/server-helpers.ts';
+import { addMagnet, eventually, patchSettings, rows } from '../../http/test/queue-helpers.ts';
+import { remoteOk } from './transmission-helpers.ts';
 
 interface Turn {
   leave(): void;
@@ -37,6 +39,11 @@ test('while another check holds the turn, adds with data answer "checking" and o
   }));
   const listed = await rows(s);
   assert.deepEqual(hashes.map((ih) => listed.get(ih)?.state), Array(6).fill('checking'), 'each waits its turn');
+  assert.deepEqual(hashes.map((ih) => listed.get(ih)?.checkWaiting), Array(6).fill(true));
+  // Its Status column, just before the name (listRows would read the ETA column's "Unknown").
+  const shown = (await remoteOk(s, ['-l'])).split('\n').filter((l) => /with-data-\d\s*$/.test(l));
+  assert.equal(shown.length, 6);
+  assert.ok(shown.every((l) => /\s{2}Will Verify\s+with-data-\d\s*$/.test(l)), `transmission-remote: queued for verification\n${shown.join('\n')}`);
   await eventually(() => assert.equal(gate.waiting, 6, 'all six wait their turn'));
 
   // A start that needs no check (a magnet, fetching its metadata) is not held up behind them.
@@ -48,4 +55,6 @@ test('while another check holds the turn, adds with data answer "checking" and o
     const now = await rows(s);
     for (const ih of hashes) assert.equal(now.get(ih)?.state, 'seeding', `${ih} after its turn`);
   }, 30_000);
+  const after = await rows(s);
+  assert.ok(hashes.every((ih) => after.get(ih)?.checkWaiting === undefined), 'no longer waiting');
 });
