@@ -68,7 +68,7 @@ test('a check that reads nothing for the stalled time gives its turn up; one tha
 });
 
 /** Three torrents with their data on disk; the first one's reads wait for `release`. */
-async function threeWithData(t: Parameters<typeof tmpDir>[0], maxActiveChecks?: number) {
+async function threeWithData(t: Parameters<typeof tmpDir>[0], maxActiveChecks?: number, whileHeld?: (session: Session) => Promise<void>) {
   const root = await tmpDir(t);
   const reads: string[] = [];
   let release!: () => void;
@@ -111,15 +111,18 @@ async function threeWithData(t: Parameters<typeof tmpDir>[0], maxActiveChecks?: 
   await firstReadSeen;
   await new Promise((r) => setTimeout(r, 300)); // room for the others' reads, were they let in
   const states = session.list().map((h) => h.state);
+  const waiting = session.list().map((h) => h.checkWaiting);
+  await whileHeld?.(session);
   const readsHeld = [...reads];
   release();
-  return { handles: await Promise.all(adds), reads, readsHeld, states };
+  return { handles: await Promise.all(adds), reads, readsHeld, states, waiting };
 }
 
 test('checks of torrents added with their data run one at a time: the others wait as checking', async (t) => {
-  const { handles, reads, readsHeld, states } = await threeWithData(t);
+  const { handles, reads, readsHeld, states, waiting } = await threeWithData(t);
   assert.deepEqual([...new Set(readsHeld)], ['a'], `only the first check reads while it is held: ${readsHeld.join('')}`);
   assert.deepEqual(states, ['checking', 'checking', 'checking'], 'the others wait as checking');
+  assert.deepEqual(waiting, [false, true, true], 'and say they wait their turn');
   await Promise.all(handles.map((h) => whenDone(h)));
   assert.deepEqual(handles.map((h) => h.stats().progress), [1, 1, 1], 'each found its data');
   // Each torrent's reads in one run: never two checks reading at once.
@@ -134,4 +137,18 @@ test('maxActiveChecks 3: three checks read at once (the limit is the option)', a
   const { handles, readsHeld } = await threeWithData(t, 3);
   assert.deepEqual([...new Set(readsHeld)].sort(), ['a', 'b', 'c'], `all three read: ${readsHeld.join('')}`);
   await Promise.all(handles.map((h) => whenDone(h)));
+});
+
+test('a torrent removed while its check waits its turn reads nothing; the next check goes on', async (t) => {
+  let removed = '';
+  const { handles, reads } = await threeWithData(t, undefined, async (session) => {
+    const b = session.list()[1]!;
+    removed = b.infoHashHex;
+    await session.remove(b.infoHashHex);
+  });
+  const [a, , c] = handles;
+  await Promise.all([whenDone(a!), whenDone(c!)]);
+  assert.ok(!reads.includes('b'), `b was never read: ${reads.join('')}`);
+  assert.equal(c!.stats().progress, 1);
+  assert.ok(removed.length === 40);
 });
