@@ -35,16 +35,19 @@ export interface CheckResult {
 }
 
 export async function checkPieces(meta: Metainfo, storage: Storage, hasher: Hasher, opts: CheckOptions = {}): Promise<CheckResult> {
-  let plan = await planCheck(meta, storage, opts.resume);
+  let plan: CheckPlan | undefined = await planCheck(meta, storage, opts.resume);
   if (plan.todo.length === 0) return { have: plan.have, hashed: 0, stats: plan.stats };
   opts.onHashing?.(plan.todo.length);
   const waits = opts.gate?.busy === true;
+  // Not kept while it waits (a "recheck all" of 1,000 big torrents: 1,000 lists of pieces to read),
+  // and made again after: its files may have changed meanwhile (minutes, hours).
+  if (waits) plan = undefined;
   if (waits) opts.onWaiting?.(true);
   const turn = await opts.gate?.enter();
   if (waits) opts.onWaiting?.(false);
   try {
-    // Queued behind other checks (minutes, hours): its files may have changed since they were looked at.
-    if (turn?.waited && !opts.isCancelled?.()) plan = await planCheck(meta, storage, opts.resume);
+    if (!plan && opts.isCancelled?.()) return { have: new Bitfield(meta.pieceCount), hashed: 0, stats: [] }; // removed meanwhile
+    plan ??= await planCheck(meta, storage, opts.resume);
     const onProgress = turn ? (done: number, total: number) => (turn.progress(), opts.onProgress?.(done, total)) : opts.onProgress;
     return { have: plan.have, hashed: await hashPieces(meta, storage, hasher, plan, { ...opts, onProgress }), stats: plan.stats };
   } finally {
