@@ -45,6 +45,7 @@ test('while another check holds the turn, adds with data answer "checking" and o
   assert.equal(shown.length, 6);
   assert.ok(shown.every((l) => /\s{2}Will Verify\s+with-data-\d\s*$/.test(l)), `transmission-remote: queued for verification\n${shown.join('\n')}`);
   await eventually(() => assert.equal(gate.waiting, 6, 'all six wait their turn'));
+  assert.match(await (await s.request('/metrics')).text(), /^cascade_checks_waiting 6$/m, 'Prometheus sees the queue of checks');
 
   // A start that needs no check (a magnet, fetching its metadata) is not held up behind them.
   const magnet = await addMagnet(s);

@@ -22,7 +22,7 @@ const METRICS_TOKEN = 'scrape-only-token-0123456789abcdef';
 
 /** Every series of the contract (packages/http/README.md). */
 const SERIES = [
-  'cascade_bytes_total', 'cascade_peers', 'cascade_torrents', 'cascade_pieces_verified_total', 'cascade_hash_failures_total',
+  'cascade_bytes_total', 'cascade_peers', 'cascade_torrents', 'cascade_checks_waiting', 'cascade_pieces_verified_total', 'cascade_hash_failures_total',
   'cascade_disk_errors_total', 'cascade_announces_total', 'cascade_dht_nodes', 'cascade_dht_queries_total', 'cascade_lsd_messages_total', 'cascade_lsd_peers_total',
   'cascade_http_requests_total', 'cascade_node_info', 'nodejs_eventloop_lag_seconds', 'nodejs_eventloop_lag_p99_seconds',
   'process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_heap_size_used_bytes', 'cascade_heap_live_bytes',

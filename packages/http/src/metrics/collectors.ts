@@ -25,6 +25,8 @@ export interface MetricsSnapshot {
   counters: SessionCounters | undefined;
   /** Torrents by state, the library as the list shows it (stored torrents not loaded included). */
   torrentsByState: Map<string, number>;
+  /** Torrents checking that wait their turn to hash their data (rows with checkWaiting). */
+  checksWaiting?: number;
 }
 
 export interface MetricsSource {
@@ -158,6 +160,14 @@ export class NodeMetrics {
         const by = now().torrentsByState;
         for (const state of TORRENT_STATES) this.set({ state }, by.get(state) ?? 0);
         for (const [state, n] of by) if (!(TORRENT_STATES as readonly string[]).includes(state)) this.set({ state }, n);
+      },
+    });
+    new Gauge({
+      name: 'cascade_checks_waiting',
+      help: 'Torrents waiting their turn to hash their data (the node checks maxActiveChecks torrents at once).',
+      registers,
+      collect() {
+        this.set(now().checksWaiting ?? 0);
       },
     });
     new Gauge({
