@@ -32,6 +32,8 @@ export class Churn {
    *  moves its own copy under its own download dir (one machine's absolute path is every member's
    *  here, and two holders' copies would meet in it: 'already exists'). */
   readonly #moveTo: [string, string];
+  /** One node (not a cluster, whose members answer only for the copies they hold). */
+  readonly #single: boolean;
 
   readonly node: SoakNode;
   readonly qb: QbSession;
@@ -44,6 +46,7 @@ export class Churn {
     this.target = target;
     this.#dirs = [join(root, 'data-a'), join(root, 'data-b')];
     this.#moveTo = opts.movesPerMember ? ['moved-a', 'moved-b'] : this.#dirs;
+    this.#single = !opts.movesPerMember;
   }
 
   async setup(): Promise<void> {
@@ -127,6 +130,13 @@ export class Churn {
   }
 
   async #recheck(h: Held): Promise<void> {
+    // Now and then a "recheck all" of a selection, as cross-seeding tools send it: the checks take turns.
+    if (this.#single && Math.random() < 0.125) {
+      const hashes = [...this.held.keys()].sort(() => Math.random() - 0.5).slice(0, 20);
+      await this.qb.post('torrents/recheck', { hashes: hashes.join('|') });
+      this.#count('recheck-bulk');
+      return;
+    }
     const res = await api(this.node, `/api/torrents/${h.t.infoHash}/recheck`, { method: 'POST' });
     // 409: a paused torrent or one already checking is refused; that is the API's answer, not a fault.
     if (!res.ok && res.status !== 409) throw new Error(`recheck: ${res.status} ${await res.text()}`);
@@ -136,7 +146,11 @@ export class Churn {
 
   async #move(h: Held): Promise<void> {
     const to = h.dir === this.#moveTo[0] ? this.#moveTo[1] : this.#moveTo[0];
-    await apiJson(this.node, `/api/torrents/${h.t.infoHash}`, { method: 'PATCH', body: JSON.stringify({ savePath: to }) });
+    const res = await api(this.node, `/api/torrents/${h.t.infoHash}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ savePath: to }) });
+    const text = await res.text();
+    // 409 while its data is checked (or waits its turn to be): the API's answer, nothing moved.
+    if (res.status === 409 && /being checked/.test(text)) return this.#count('move-refused-checking');
+    if (!res.ok) throw new Error(`PATCH /api/torrents/${h.t.infoHash}: ${res.status} ${text.slice(0, 300)}`);
     h.dir = to;
     this.#count('move');
   }
@@ -152,7 +166,13 @@ export class Churn {
     const from = files[0]?.name;
     if (!from) return;
     const to = from.endsWith('.r.bin') ? from.replace(/\.r\.bin$/, '.bin') : from.replace(/\.bin$/, '.r.bin');
-    await this.qb.post('torrents/renameFile', { hash: h.t.infoHash, oldPath: from, newPath: to });
+    try {
+      await this.qb.post('torrents/renameFile', { hash: h.t.infoHash, oldPath: from, newPath: to });
+    } catch (err) {
+      // As a move: refused while its data is checked (or waits its turn to be).
+      if (/: 409 .*being checked/.test((err as Error).message)) return this.#count('rename-refused-checking');
+      throw err;
+    }
     this.#count('rename-file');
   }
 
