@@ -17,6 +17,16 @@ import { migrate, StateError } from './schema.ts';
 
 /** Prepared statements kept per SQL text: preparing one costs more than running it. */
 const MAX_STATEMENTS = 500;
+/** How long opening waits out another process holding the file (a verb beside `serve`, several
+ *  verbs started together on a fresh state dir) before saying so. */
+const LOCK_WAIT_MS = 30_000;
+/** How long one statement waits for a lock (SQLite's busy handler) before answering "locked". */
+const BUSY_TIMEOUT_MS = 5000;
+const SQLITE_BUSY = 5;
+const SQLITE_LOCKED = 6;
+
+/** The file is locked by another connection: a reason to open again, never to call it corrupted. */
+class LockedError extends Error {}
 
 export class SqliteStore implements Store {
   readonly dialect = 'sqlite' as const;
@@ -92,9 +102,31 @@ export class SqliteStore implements Store {
 
   /**
    * Opens (creating or migrating) the state file at path; close() closes it. Throws StateError with
-   * a clear message on a file that is not ours, newer than this cascade, or unreadable.
+   * a clear message on a file that is not ours, newer than this cascade, unreadable, or held by
+   * another process for longer than lockWaitMs.
    */
-  static openFile(path: string): SqliteStore {
+  static openFile(path: string, { lockWaitMs = LOCK_WAIT_MS }: { lockWaitMs?: number } = {}): SqliteStore {
+    const deadline = Date.now() + lockWaitMs;
+    for (let pause = 50; ; pause = Math.min(pause * 2, 1000)) {
+      try {
+        return SqliteStore.#openOnce(path, Math.min(BUSY_TIMEOUT_MS, lockWaitMs));
+      } catch (err) {
+        if (!(err instanceof LockedError)) throw err;
+        // busy_timeout does not cover every wait: SQLite answers "locked" at once where waiting
+        // could deadlock (two processes creating the file together, one switching it to WAL).
+        // Opening again from the start is safe: nothing was written.
+        if (Date.now() + pause > deadline) {
+          throw new StateError(
+            `state DB ${path} is in use (${err.message}): another cascade process has held it for ${Math.round(lockWaitMs / 1000)} s — ` +
+              'wait for it to finish or stop it, or pass another --state-dir',
+          );
+        }
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pause);
+      }
+    }
+  }
+
+  static #openOnce(path: string, busyTimeoutMs: number): SqliteStore {
     const fresh = !existsSync(path);
     let db: DatabaseSync;
     try {
@@ -107,14 +139,16 @@ export class SqliteStore implements Store {
       // holds the node's private key).
       if (fresh) chmodSync(path, 0o600);
       // Another process (serve + a verb) may hold a write lock briefly; wait instead of failing.
-      db.exec('PRAGMA busy_timeout = 5000');
+      db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
       db.exec('PRAGMA journal_mode = WAL');
       db.exec('PRAGMA synchronous = NORMAL');
       migrate(db, path);
     } catch (err) {
       db.close();
       if (err instanceof StateError) throw err;
-      throw new StateError([8, 10, 13, 14].includes(Number((err as { errcode?: number }).errcode) & 0xff) // read-only, I/O, full, can't open: the disk's, not the file's
+      const code = Number((err as { errcode?: number }).errcode) & 0xff;
+      if (code === SQLITE_BUSY || code === SQLITE_LOCKED) throw new LockedError(errorMessage(err));
+      throw new StateError([8, 10, 13, 14].includes(code) // read-only, I/O, full, can't open: the disk's, not the file's
         ? `cannot write state DB ${path} (${errorMessage(err)}); nothing in it was changed — free space on its disk or make it writable, and start again`
         : `state DB ${path} is unreadable (${errorMessage(err)}); it is corrupted or not a cascade database — move it aside to start with a fresh state`,
       );
