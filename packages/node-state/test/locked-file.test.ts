@@ -5,11 +5,11 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { once } from 'node:events';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore, StateError } from '@cascade/node-state';
+import { tempDir } from '../../node/test/helpers.ts';
 
 /** A child process holding an exclusive lock on path for ms; resolves once the lock is taken, to
  *  when the child has exited (in an object: an async function returning a promise would wait for it). */
@@ -27,14 +27,8 @@ setTimeout(() => { db.exec('ROLLBACK'); db.close(); }, ${ms});`;
   return { exited };
 }
 
-function dir(t: TestContext): string {
-  const d = mkdtempSync(join(tmpdir(), 'cascade-locked-'));
-  t.after(() => rmSync(d, { recursive: true, force: true }));
-  return d;
-}
-
 test('a fresh state file locked for 7 s (past busy_timeout) opens once the other process lets go', async (t) => {
-  const path = join(dir(t), 'cascade.db');
+  const path = join(tempDir(t), 'cascade.db');
   const { exited } = await holdLock(t, path, 7000);
   const started = Date.now();
   const store = SqliteStore.openFile(path);
@@ -45,7 +39,7 @@ test('a fresh state file locked for 7 s (past busy_timeout) opens once the other
 });
 
 test('a state file held past the wait is reported in use, not corrupted, and nothing in it is lost', async (t) => {
-  const path = join(dir(t), 'cascade.db');
+  const path = join(tempDir(t), 'cascade.db');
   const first = SqliteStore.openFile(path);
   await first.run("INSERT INTO settings (key, value) VALUES ('probe', '\"kept\"')");
   await first.close();
