@@ -103,17 +103,39 @@ export class ClusterStore {
     return row ? Number(row.epoch) : undefined;
   }
 
-  /** Renews the lease of `id` at `epoch` with its figures; false when the epoch is no longer its
-   *  own (it was declared dead, or another instance joined as it): the member was fenced. */
-  async renew(id: string, epoch: number, stats: MemberStats, leaseMs: number): Promise<boolean> {
+  /** Renews the lease of `id` at `epoch` with its figures: the database's time of the renewal, or
+   *  undefined when the epoch is no longer its own (it was declared dead, or another instance
+   *  joined as it): the member was fenced. */
+  async renew(id: string, epoch: number, stats: MemberStats, leaseMs: number): Promise<number | undefined> {
     const n = this.#now;
-    const { changes } = await this.#store.run(
+    const row = await this.#store.get<{ last_seen: number | string }>(
       `UPDATE cluster_members SET lease_until = ${n} + CAST(? AS BIGINT), last_seen = ${n},
          torrents = ?, free_bytes = ?, download_rate = ?, upload_rate = ?, bt_port = ?
-       WHERE id = ? AND epoch = ?`,
+       WHERE id = ? AND epoch = ?
+       RETURNING last_seen`,
       [leaseMs, stats.torrents, Math.round(stats.freeBytes), Math.round(stats.downloadRate), Math.round(stats.uploadRate), stats.btPort, id, epoch],
     );
-    return changes > 0;
+    return row ? Number(row.last_seen) : undefined;
+  }
+
+  /**
+   * Gives every member whose lease ran out, and that is not declared dead, a new lease from now:
+   * what a coordinator does once it finds it stood still itself (issue 63: the whole VM, or the
+   * database, stopped for longer than a lease). It cannot tell who stopped with it from who died,
+   * so it gives them all the time to renew; those that do not are declared dead a lease later.
+   * Only the live coordinator at `epoch` does it. Lengthening a lease never breaks a fence: a
+   * member only ever acts on the lease it renewed itself.
+   */
+  async graceLapsed(coordinator: string, epoch: number, leaseMs: number): Promise<string[]> {
+    const n = this.#now;
+    const rows = await this.#store.all<{ id: string }>(
+      `UPDATE cluster_members SET lease_until = ${n} + CAST(? AS BIGINT)
+       WHERE lease_until < ${n} AND dead_at IS NULL
+         AND EXISTS (SELECT 1 FROM cluster_coordinator c WHERE c.id = 1 AND c.member_id = ? AND c.epoch = ? AND c.lease_until >= ${n})
+       RETURNING id`,
+      [leaseMs, coordinator, epoch],
+    );
+    return rows.map((r) => r.id);
   }
 
   /** A member stopping: its lease ends now (the coordinator then declares it dead, as any). */

@@ -171,6 +171,7 @@ export class ClusterMember implements JoinedCluster {
       // Its copies no longer count: its torrents get new holders now.
       placement.soon();
     });
+    m.on('spared', (ids) => node.out.note(`cluster: this coordinator stood still (its renewals more than ${m.standStillMs / 1000} s apart: the machine or the database paused); ${ids.length} member(s) whose lease ran out meanwhile get a new one to renew in, not declared dead: ${ids.join(', ')}`));
     m.on('unreachable', (message) => node.out.note(`cluster: the database does not answer, the lease is not renewed (retrying every ${MEMBER_RENEW_MS / 1000} s): ${message}`));
     m.on('reachable', () => node.out.note('cluster: the database answers again'));
     m.keep();

@@ -4,7 +4,9 @@
 // ('fenced'), answers not ready, and rejoins with a new epoch at the next tick, keeping what is on
 // its disk. One member at a time is the coordinator (the same lease scheme, one row) and declares
 // dead the members whose lease ran out. A member that lost its lease stops acting as a holder
-// (step 5 pauses its holdings on 'fenced').
+// (step 5 pauses its holdings on 'fenced'). A coordinator that finds it stood still itself (its own
+// renewals too far apart: the VM or the database paused) gives the lapsed a lease to renew in
+// before declaring anyone ('spared'): it cannot tell who stopped with it from who died.
 
 import { EventEmitter } from 'node:events';
 import { NodeError, errorMessage } from '@cascade/node/basics';
@@ -43,6 +45,9 @@ export interface MembershipEvents {
   coordinator: [holds: boolean];
   /** As coordinator, it declared these members dead. */
   dead: [members: MemberRow[]];
+  /** As coordinator back from standing still, it gave these members whose lease ran out meanwhile a
+   *  new one instead of declaring them dead (ClusterStore.graceLapsed). */
+  spared: [members: string[]];
   /** A tick renewed the lease (and, for the coordinator, did its part): placement and the holders'
    *  peers follow it (holdings.ts, placement.ts). */
   renewed: [];
@@ -69,6 +74,9 @@ export class ClusterMembership extends EventEmitter<MembershipEvents> {
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> | undefined;
   #unreachable = false;
+  /** The database's time of this member's last renewal (undefined before the first, and after a
+   *  rejoin): a gap of more than two renewals means this process, or the database, stood still. */
+  #renewedAt: number | undefined;
 
   private constructor(store: ClusterStore, o: MembershipOptions, epoch: number) {
     super();
@@ -153,9 +161,12 @@ export class ClusterMembership extends EventEmitter<MembershipEvents> {
       if (this.#state === 'fenced') await this.#rejoin();
       else {
         const stats = await this.#stats();
-        if (!(await this.store.renew(this.id, this.#epoch, stats, this.#leaseMs))) this.#fenced();
+        const at = await this.store.renew(this.id, this.#epoch, stats, this.#leaseMs);
+        if (at === undefined) this.#fenced();
         else {
-          await this.#coordinate();
+          const stoodStill = this.#renewedAt !== undefined && at - this.#renewedAt > this.standStillMs;
+          this.#renewedAt = at;
+          await this.#coordinate(stoodStill);
           this.emit('renewed');
         }
       }
@@ -172,6 +183,7 @@ export class ClusterMembership extends EventEmitter<MembershipEvents> {
 
   #fenced(): void {
     this.#state = 'fenced';
+    this.#renewedAt = undefined;
     this.#loseCoordinator();
     this.emit('fenced', `this member's lease (epoch ${this.#epoch}) was taken from it: it was declared dead, or another process joined as ${this.id}`);
   }
@@ -185,7 +197,17 @@ export class ClusterMembership extends EventEmitter<MembershipEvents> {
     this.emit('rejoined', epoch);
   }
 
-  async #coordinate(): Promise<void> {
+  /** How long between two renewals of its own means a member stood still (its process, the
+   *  machine, or the database did not run): two renewals' time. */
+  get standStillMs(): number {
+    return 2 * this.#renewMs;
+  }
+
+  /** `stoodStill`: this member's own renewals had a gap of more than standStillMs. As coordinator
+   *  it was not watching then, so a lease that ran out meanwhile may have run out with its own (a
+   *  VM paused, the database restarted): those get a lease to renew in (graceLapsed) before anyone
+   *  is declared dead. One that stood still alone while the coordinator ran is declared as before. */
+  async #coordinate(stoodStill: boolean): Promise<void> {
     if (this.#coordinatorEpoch !== undefined && !(await this.store.renewCoordinator(this.id, this.#coordinatorEpoch, this.#leaseMs))) this.#loseCoordinator();
     if (this.#coordinatorEpoch === undefined) {
       const epoch = await this.store.takeCoordinator(this.id, this.#leaseMs);
@@ -195,6 +217,10 @@ export class ClusterMembership extends EventEmitter<MembershipEvents> {
       }
     }
     if (this.#coordinatorEpoch === undefined) return;
+    if (stoodStill) {
+      const spared = await this.store.graceLapsed(this.id, this.#coordinatorEpoch, this.#leaseMs);
+      if (spared.length > 0) this.emit('spared', spared);
+    }
     const dead = await this.store.declareDead(this.id, this.#coordinatorEpoch);
     if (dead.length > 0) this.emit('dead', dead);
   }

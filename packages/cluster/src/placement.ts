@@ -140,6 +140,12 @@ export class Placement {
     if (epoch === undefined) return undefined;
     this.runs++;
     const { now, members } = await m.store.list();
+    // A coordinator that stood still (its own renewal late: the VM or the database paused) judges
+    // nothing until its next renewal has given the members that stopped with it a new lease
+    // (membership.ts #coordinate): else their torrents would be placed again elsewhere, to be
+    // trimmed once they renew. What was told waits for that pass.
+    const self = members.find((x) => x.id === m.id);
+    if (!self || now - self.lastSeen > m.standStillMs) return undefined;
     const live = members.filter((x) => x.leaseUntil >= now && x.deadAt === null);
     const epochs = new Map(live.map((x) => [x.id, x.epoch]));
     for (const x of live) {

@@ -144,6 +144,74 @@ async function cases(t: TestContext, open: Open): Promise<void> {
     for (const m of ms) await m.release();
   });
 
+  await t.test('the whole machine stood still past the lease (a VM paused): nobody is declared dead; one that does not come back is, a lease later', async (t) => {
+    // Real time on a short lease: the database's clock runs on while no member renews, as it does
+    // for a VM paused and resumed (its clock catches up) or a database restarted under the cluster.
+    const store = await open(t);
+    const short = { leaseMs: 600, renewMs: 150 };
+    const join = (name: string) => ClusterMembership.join(store, { id: `did:key:z${name}`, url: `http://127.0.0.${name.length}:8080`, instance: `instance-${name}`, stats: () => stats(1), ...short });
+    const [a, b, c] = [await join('alpha'), await join('beta!'), await join('gamma')];
+    const ev = [a, b, c].map((m) => {
+      const e = events(m);
+      const spared: string[] = [];
+      m.on('spared', (ids) => spared.push(...ids));
+      return { ...e, spared };
+    });
+    for (const m of [a, b, c]) await m.tick();
+    assert.equal(a.isCoordinator, true);
+    const pause = () => new Promise((r) => setTimeout(r, 900));
+
+    // Stood still 0.9 s, a lease and a half; the coordinator renews first.
+    await pause();
+    await a.tick();
+    assert.equal(ev[0]!.dead.length, 0, 'nobody declared dead by a coordinator that stood still with them');
+    assert.deepEqual(ev[0]!.spared.sort(), [b.id, c.id].sort(), 'the lapsed leases were given a new one');
+    await b.tick();
+    await c.tick();
+    assert.deepEqual([a, b, c].map((m) => m.state), ['member', 'member', 'member'], 'nobody fenced');
+    assert.deepEqual((await Promise.all([a, b, c].map(row))).map((r) => r.epoch), [1, 1, 1]);
+
+    // Again, but another member renews first: the coordinator's lease ran out too, so it takes it over
+    // (it stood still as well) and spares the old coordinator.
+    await pause();
+    await b.tick();
+    assert.equal(b.isCoordinator, true, 'the first back takes the lapsed coordinator lease');
+    assert.equal(ev[1]!.dead.length, 0, 'nobody declared dead');
+    assert.ok(ev[1]!.spared.includes(a.id) && ev[1]!.spared.includes(c.id), `spared: ${ev[1]!.spared.join(', ')}`);
+    await a.tick();
+    await c.tick();
+    assert.equal(a.isCoordinator, false, 'the old coordinator learns it lost the lease');
+    assert.deepEqual([a, b, c].map((m) => m.state), ['member', 'member', 'member'], 'still nobody fenced');
+
+    // A third pause after which gamma never comes back (it died in it): spared once, then declared
+    // dead once its new lease runs out unrenewed, while the coordinator watches.
+    await pause();
+    const spared = ev[1]!.spared.length;
+    await b.tick();
+    assert.ok(ev[1]!.spared.slice(spared).includes(c.id));
+    const deadline = Date.now() + 5_000;
+    while (!ev[1]!.dead.includes(c.id) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      await a.tick();
+      await b.tick();
+    }
+    assert.deepEqual(ev[1]!.dead, [c.id], 'declared dead a lease after the pause');
+    assert.equal(a.state, 'member');
+    assert.equal((await row(c)).epoch, 2, 'fenced');
+
+    // One member standing still alone while the coordinator runs is declared dead as before.
+    const e = ev[0]!;
+    for (let i = 0; i < 6; i++) {
+      await new Promise((r) => setTimeout(r, 150));
+      await b.tick();
+    }
+    assert.deepEqual(ev[1]!.dead, [c.id, a.id], 'alpha, which stopped alone, is declared dead');
+    await a.tick();
+    assert.equal(a.state, 'fenced');
+    assert.equal(e.fenced.length, 1);
+    for (const m of [a, b, c]) await m.release();
+  });
+
   await t.test('a cluster member and a single node never share a database', async (t) => {
     const store = await open(t);
     // The single node's lease (the node's state/database-lease.ts), alive 10 s on the database's clock.

@@ -55,8 +55,13 @@ async function cases(t: TestContext, open: Open): Promise<void> {
     const hs = new HolderStore(store);
     assert.deepEqual(await hs.placedOn(b.id), [X, Y].sort(), 'b has not taken them yet');
 
-    // b dies: declared by the coordinator, its rows stay (not alive) and X and Y go to c.
+    // b's lease runs out. A coordinator whose own renewal is late (it stood still: a paused VM)
+    // judges nothing before its next renewal: b may have stood still with it (membership.ts).
     await store.run('UPDATE cluster_members SET lease_until = lease_until - 60000 WHERE id = ?', [b.id]);
+    await store.run('UPDATE cluster_members SET last_seen = last_seen - ? WHERE id = ?', [a.standStillMs + 1000, a.id]);
+    assert.equal(await p.run(), undefined, 'a coordinator that stood still places nothing');
+    assert.deepEqual(await hs.placedOn(c.id), [], 'nothing placed on c yet');
+    // b dies: declared by the coordinator, its rows stay (not alive) and X and Y go to c.
     await a.tick();
     const repair = await p.run();
     assert.deepEqual(pairs(repair), ['a c', 'b c']);
