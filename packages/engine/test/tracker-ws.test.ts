@@ -413,3 +413,48 @@ test('a relay-only connection takes the peer\'s SDP without the candidates no TU
   assert.equal(relayPool.remoteSdp(relayPool.newPeerConnection(), sdp), relayReachableSdp(sdp));
   assert.equal(allPool.remoteSdp(allPool.newPeerConnection(), sdp), sdp, 'a connection that may pair its own host candidates keeps the LAN ones');
 });
+
+test('the session has a bounded number of offers out: a torrent short of room waits its turn, and gets it when offers time out or its neighbour stops', async (t) => {
+  const tracker = new ScriptedTracker();
+  const pool = new WsTrackerPool(id(40), env(tracker), 3);
+  t.after(() => pool.close());
+  let most = 0;
+  const client = (fill: number) =>
+    new WsTrackerClient({
+      pool,
+      urls: ['ws://tracker.invalid/announce'],
+      infoHash: new Uint8Array(20).fill(fill),
+      getStats: () => ({ uploaded: 0, downloaded: 0, left: 1 }),
+      wantOffers: () => {
+        most = Math.max(most, pool.offers.pending);
+        return 2;
+      },
+      offerTimeoutMs: 600,
+      onConnection: () => {},
+    });
+  const [a, b, c] = [client(41), client(42), client(43)];
+  t.after(async () => {
+    for (const x of [a, b, c]) await x.stop();
+  });
+  const offered = (fill: number) => tracker.inbox.filter((e) => e.msg.info_hash === toBinaryString(new Uint8Array(20).fill(fill)) && Array.isArray(e.msg.offers)).map((e) => e.msg.offers.length as number);
+  a.start();
+  await tracker.waitFor((m) => Array.isArray(m.offers), 1);
+  b.start();
+  c.start();
+  await tracker.waitFor((m) => Array.isArray(m.offers), 3);
+  // Three offers of room: a made 2, b the 1 left, c none; b and c wait (no reply came: no lonely retry).
+  assert.deepEqual([offered(41), offered(42), offered(43)], [[2], [1], [0]]);
+  assert.equal(pool.offers.pending, 3);
+  // a's offers time out at 600 ms: b (first to wait) and then c announce again with offers, long
+  // before any interval (120 s) or lonely retry (none: no reply).
+  await tracker.waitFor((m) => Array.isArray(m.offers), 5, 5000);
+  assert.ok(offered(42).length >= 2 && offered(43).length >= 2, JSON.stringify([offered(42), offered(43)]));
+  assert.ok(offered(42).slice(1).concat(offered(43).slice(1)).some((n) => n > 0), 'a waiting torrent offered once room freed');
+  assert.ok(pool.offers.pending <= 3);
+  // A stopped torrent gives its offers' room back at once, and waits no more.
+  await b.stop();
+  await c.stop();
+  await a.stop();
+  assert.equal(pool.offers.pending, 0);
+  assert.ok(most <= 3, `never more than 3 out (saw ${most})`);
+});

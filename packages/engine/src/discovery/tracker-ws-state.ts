@@ -3,6 +3,7 @@
 import type { TrackerStatus } from '../api.ts';
 import type { Json, Subscriber, TrackerSocket } from './ws-pool.ts';
 import type { TimedAnnounce } from './announce-timers.ts';
+import type { OfferWaiter } from './offer-budget.ts';
 
 export interface PendingOffer {
   pc: RTCPeerConnection;
@@ -23,7 +24,7 @@ export interface Attempt {
   abort?: () => void;
 }
 
-export interface UrlState extends TimedAnnounce {
+export interface UrlState extends TimedAnnounce, OfferWaiter {
   url: string;
   socket: TrackerSocket;
   status: TrackerStatus;
@@ -56,6 +57,7 @@ export interface UrlEvents {
   onMessage(u: UrlState, m: Json): void;
   socketDown(u: UrlState, reason: string): void;
   urlDue(u: UrlState): void;
+  offerRoom(u: UrlState): void;
 }
 
 /**
@@ -99,5 +101,8 @@ export class UrlEntry implements UrlState, Subscriber, TimedAnnounce {
   }
   due(): void {
     this.client.urlDue(this);
+  }
+  offerRoom(): void {
+    this.client.offerRoom(this);
   }
 }

@@ -109,6 +109,7 @@ export class WsTrackerClient {
     for (const a of this.peers.values()) a.abort?.();
     for (const u of this.urls) {
       this.timers.cancel(u);
+      this.pool.offers.cancel(u);
       for (const o of u.offers.values()) this.dropOffer(o);
       u.offers.clear();
       if (u.started && u.socket.open) u.socket.send({ ...this.params('stopped'), numwant: 0 });
@@ -170,7 +171,9 @@ export class WsTrackerClient {
       if (!this.running) return;
       const params = this.params(event);
       if (event !== 'stopped' && event !== 'completed') {
-        const n = this.offersWanted(u);
+        const wanted = this.offersWanted(u);
+        const n = this.pool.offers.room(wanted); // short of room (OfferBudget): waits its turn
+        if (n < wanted) this.pool.offers.wait(u);
         const offers = n > 0 ? await this.makeOffers(u, n) : [];
         if (!this.running) {
           for (const o of offers) {
@@ -188,8 +191,7 @@ export class WsTrackerClient {
         // It carries no offers: if its reply shows someone to offer to, that is a lull of its own
         // (a download just complete is a seed now, offering to leechers): at once (retryIfLonely),
         // not after the back-off its offers as a leecher had run up.
-        u.offered = 0;
-        u.lonelyRetry = 0;
+        u.offered = u.lonelyRetry = 0;
       }
       u.socket.send(params);
       if (event === 'started' || event === undefined) u.started = true;
@@ -225,7 +227,8 @@ export class WsTrackerClient {
       u.lonelyRetry = 0;
       return;
     }
-    if (this.offersWanted(u) === 0) return;
+    // Waiting for room to offer: its turn brings the announce (offerRoom).
+    if (this.offersWanted(u) === 0 || this.pool.offers.waiting(u)) return;
     // The announce this reply answers carried no offers (a seed that knew of no leecher) and there
     // is someone to offer to now: at once. The leechers' own offers went out before we were in the
     // swarm and reached nobody; waiting the 2 s below held a freshly started seed's first
@@ -256,6 +259,13 @@ export class WsTrackerClient {
     this.timers.at(u, ms);
   }
 
+  /** @internal Room to offer freed up for this URL (OfferBudget): its announce, soon. */
+  offerRoom(u: UrlState): void {
+    if (!this.running || !u.started) return;
+    if (u.busy) u.queued ??= { event: undefined };
+    else this.schedule(u, 0);
+  }
+
   /** @internal The URL's wait is over (AnnounceTimers). */
   urlDue(u: UrlState): void {
     u.retryTimer = false;
@@ -279,6 +289,7 @@ export class WsTrackerClient {
   private async makeOffers(u: UrlState, n: number): Promise<{ offer: RTCSessionDescriptionInit; offer_id: string }[]> {
     const made = await Promise.all(Array.from({ length: n }, async () => {
       const pc = this.pool.newPeerConnection();
+      this.pool.offers.taken(pc);
       try {
         // Label like simple-peer's: random hex; WebTorrent does not look at it.
         const channel = this.pool.createDataChannel(pc, toHex(crypto.getRandomValues(new Uint8Array(10))));
@@ -423,6 +434,7 @@ export class WsTrackerClient {
     if (!o) return;
     u.offers.delete(offerId);
     clearTimeout(o.timer);
+    this.pool.offers.released(o.pc);
     if (answer.type !== 'answer' || typeof answer.sdp !== 'string' || this.opts.connectedOverTcp?.(peerIdHex)) return this.dropOffer(o);
     const existing = this.peers.get(peerIdHex);
     if (existing) {

@@ -5,6 +5,7 @@
 
 import { isLocalAddress } from '../types.ts';
 import { selectedCandidatePairs, type CandidatePairInfo } from '../webrtc/webrtc-connection.ts';
+import { OfferBudget } from './offer-budget.ts';
 
 /** Used when the options give no iceServers. Real deployments configure their own STUN/TURN. */
 export const DEFAULT_ICE_SERVERS: RTCIceServer[] = [{ urls: 'stun:stun.l.google.com:19302' }];
@@ -84,10 +85,14 @@ export class WsTrackerPool {
   /** The torrents announcing through this pool (told when the ICE servers change). */
   readonly clients = new Set<{ iceChanged(): void }>();
 
-  constructor(peerId: Uint8Array, env: WebRtcEnv) {
+  /** WebRTC offers out at once across every torrent (offer-budget.ts). */
+  readonly offers: OfferBudget;
+
+  constructor(peerId: Uint8Array, env: WebRtcEnv, maxPendingOffers?: number) {
     this.peerId = peerId;
     this.peerIdBinary = toBinaryString(peerId);
     this.env = env;
+    this.offers = new OfferBudget(maxPendingOffers);
   }
 
   /** A tracker of this process reached without a socket (LocalTracker.webSocket). */
@@ -146,6 +151,7 @@ export class WsTrackerPool {
   closePeerConnection(pc: RTCPeerConnection): void {
     const channels = this.all.get(pc) ?? [];
     this.all.delete(pc);
+    this.offers.released(pc);
     this.live.delete(pc);
     for (const ch of channels) {
       try {

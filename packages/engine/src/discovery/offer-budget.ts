@@ -1,0 +1,68 @@
+// How many WebRTC offers a session has out at once, across all its torrents. Each unanswered offer
+// holds a peer connection (in Node: libdatachannel's ICE agent and its own UDP socket) for up to
+// 50 s. A torrent offers 5 with each announce while it downloads (WebTorrent's number), so a node
+// starting hundreds of downloads at once held hundreds of them: a cluster member taking over a
+// dead member's copies went from ~40 sockets to ~1,500 (issue 63, the 2-hour cluster soak; with
+// 100 copies taken over, 787 at the peak, ~500 of them offers; 152 with this budget). The budget
+// bounds that, as libtorrent bounds half-open TCP connections: a torrent makes the offers there is
+// room for, and one left short waits its turn (FIFO) until offers are answered, time out or are
+// dropped. Answers to others' offers are not counted: those are someone's wish to connect to us.
+
+/** Offers out at once per session by default: ten torrents' worth (5 each). */
+export const MAX_PENDING_OFFERS = 50;
+
+/** A torrent's tracker URL waiting for room to offer. */
+export interface OfferWaiter {
+  offerRoom(): void;
+}
+
+export class OfferBudget {
+  readonly max: number;
+  readonly #out = new Set<object>();
+  /** In the order they began to wait (a Set keeps it). */
+  readonly #waiting = new Set<OfferWaiter>();
+
+  constructor(max = MAX_PENDING_OFFERS) {
+    this.max = max;
+  }
+
+  /** Offers made and not yet answered or dropped. */
+  get pending(): number {
+    return this.#out.size;
+  }
+
+  /** How many of `wanted` offers may be made now. */
+  room(wanted: number): number {
+    return Math.max(0, Math.min(wanted, this.max - this.#out.size));
+  }
+
+  /** An offer's peer connection, made: it counts until answered() or released(). */
+  taken(pc: object): void {
+    this.#out.add(pc);
+  }
+
+  /** The offer was answered (it is a connection being made now) or dropped: its room goes to the
+   *  first torrent waiting. */
+  released(pc: object): void {
+    if (!this.#out.delete(pc)) return;
+    const next = this.#waiting.values().next();
+    if (next.done) return;
+    this.#waiting.delete(next.value);
+    next.value.offerRoom();
+  }
+
+  /** `w.offerRoom()` is called once, when an offer's room frees (first come, first served); it
+   *  must only schedule its announce (it runs inside released()). */
+  wait(w: OfferWaiter): void {
+    this.#waiting.add(w);
+  }
+
+  waiting(w: OfferWaiter): boolean {
+    return this.#waiting.has(w);
+  }
+
+  /** No longer waiting (the torrent stopped). */
+  cancel(w: OfferWaiter): void {
+    this.#waiting.delete(w);
+  }
+}
