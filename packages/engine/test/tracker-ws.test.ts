@@ -416,7 +416,7 @@ test('a relay-only connection takes the peer\'s SDP without the candidates no TU
 
 test('the session has a bounded number of offers out: a torrent short of room waits its turn, and gets it when offers time out or its neighbour stops', async (t) => {
   const tracker = new ScriptedTracker();
-  const pool = new WsTrackerPool(id(40), env(tracker), 3);
+  const pool = new WsTrackerPool(id(40), env(tracker), { offers: 3 });
   t.after(() => pool.close());
   let most = 0;
   const client = (fill: number) =>
@@ -457,4 +457,37 @@ test('the session has a bounded number of offers out: a torrent short of room wa
   await a.stop();
   assert.equal(pool.offers.pending, 0);
   assert.ok(most <= 3, `never more than 3 out (saw ${most})`);
+});
+
+test('a flood of offers under forged peer ids is answered only up to the budget: no peer connection (and UDP socket) per offer', async (t) => {
+  const tracker = new ScriptedTracker();
+  const infoHash = new Uint8Array(20).fill(44);
+  const ihBin = toBinaryString(infoHash);
+  const pool = new WsTrackerPool(id(45), env(tracker), { answers: 4 });
+  const client = new WsTrackerClient({ pool, urls: ['ws://tracker.invalid/announce'], infoHash, getStats: () => ({ uploaded: 0, downloaded: 0, left: 1 }), wantOffers: () => 0, onConnection: () => {} });
+  t.after(async () => {
+    await client.stop();
+    pool.close();
+  });
+  // One real offer (its sender never finishes): every forged peer id sends it.
+  const sender = new RTCPeerConnection({ iceServers: [], bindAddress: '127.0.0.1' } as RTCConfiguration);
+  // node-datachannel holds the process open while a channel that never connected is not closed.
+  const channel = sender.createDataChannel('x');
+  t.after(() => {
+    channel.close();
+    sender.close();
+  });
+  await sender.setLocalDescription(await sender.createOffer());
+  await new Promise((r) => setTimeout(r, 300));
+  const offer = { type: 'offer', sdp: sender.localDescription!.sdp };
+  client.start();
+  const [first] = await tracker.waitFor((m) => m.action === 'announce' && m.answer === undefined);
+  for (let i = 0; i < 40; i++) first!.from.deliver({ action: 'announce', info_hash: ihBin, peer_id: toBinaryString(id(100 + i)), offer, offer_id: `offer-${String(i).padStart(14, '0')}` });
+  await tracker.waitFor((m) => m.answer !== undefined, 4);
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.equal(tracker.inbox.filter((e) => e.msg.answer !== undefined).length, 4, 'four answered, 36 not');
+  assert.equal(pool.answers.pending, 4);
+  // Stopping gives up the answers waiting: their room is back.
+  await client.stop();
+  assert.equal(pool.answers.pending, 0);
 });

@@ -6,10 +6,18 @@
 // 100 copies taken over, 787 at the peak, ~500 of them offers; 152 with this budget). The budget
 // bounds that, as libtorrent bounds half-open TCP connections: a torrent makes the offers there is
 // room for, and one left short waits its turn (FIFO) until offers are answered, time out or are
-// dropped. Answers to others' offers are not counted: those are someone's wish to connect to us.
+// dropped.
+//
+// Answers to others' offers have a budget of their own: an offer reaches us through the tracker
+// with any peer id its sender likes, and each answer holds a peer connection until its data channel
+// opens (up to 30 s), so a flood of offers (a hostile peer, or tracker) made a peer connection and
+// a UDP socket for each until the process ran out of descriptors. Past the budget an offer is not
+// answered: its sender tries others, or us again with its next announce.
 
 /** Offers out at once per session by default: ten torrents' worth (5 each). */
 export const MAX_PENDING_OFFERS = 50;
+/** Answers waiting for their data channel at once per session by default. */
+export const MAX_PENDING_ANSWERS = 50;
 
 /** A torrent's tracker URL waiting for room to offer. */
 export interface OfferWaiter {

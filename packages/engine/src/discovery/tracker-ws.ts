@@ -288,8 +288,7 @@ export class WsTrackerClient {
 
   private async makeOffers(u: UrlState, n: number): Promise<{ offer: RTCSessionDescriptionInit; offer_id: string }[]> {
     const made = await Promise.all(Array.from({ length: n }, async () => {
-      const pc = this.pool.newPeerConnection();
-      this.pool.offers.taken(pc);
+      const pc = this.pool.newPeerConnection(this.pool.offers);
       try {
         // Label like simple-peer's: random hex; WebTorrent does not look at it.
         const channel = this.pool.createDataChannel(pc, toHex(crypto.getRandomValues(new Uint8Array(10))));
@@ -379,14 +378,14 @@ export class WsTrackerClient {
       existing.abort?.();
       this.peers.delete(peerIdHex);
     }
-    if (this.opts.acceptOffer?.() === false || this.opts.connectedOverTcp?.(peerIdHex)) return;
+    if (this.opts.acceptOffer?.() === false || this.opts.connectedOverTcp?.(peerIdHex) || this.pool.answers.room(1) === 0) return;
     const attempt: Attempt = { role: 'answer', connected: false, startedAt: Date.now(), candidates: sdpCandidateTypes(offer.sdp) };
     if (this.peers === NO_ATTEMPTS) this.peers = new Map();
     this.peers.set(peerIdHex, attempt);
     let pc: RTCPeerConnection | undefined;
     let answered = false; // an offer we could not even answer (bad SDP) is no attempt to retry
     try {
-      pc = this.pool.newPeerConnection();
+      pc = this.pool.newPeerConnection(this.pool.answers);
       const gotChannel = new Promise<RTCDataChannel>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('no data channel from the offerer')), CONNECT_TIMEOUT_MS);
         // A connection that failed (the offerer's DTLS refused ours, say) ends the attempt now: kept,
@@ -481,7 +480,7 @@ export class WsTrackerClient {
       if (r && retryNotNeeded(r, peerIdHex) && !r.busy) this.schedule(r);
     }
     const conn = dataChannelConnection(channel, { remote: `webrtc:${peerIdHex}`, pc, ...(this.pool.env.received ? { received: this.pool.env.received } : {}) });
-    this.pool.live.add(pc);
+    this.pool.opened(pc);
     conn.onClose(() => {
       if (this.peers.get(peerIdHex) === attempt) this.peers.delete(peerIdHex);
       this.pool.closePeerConnection(pc);

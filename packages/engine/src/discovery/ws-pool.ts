@@ -5,7 +5,7 @@
 
 import { isLocalAddress } from '../types.ts';
 import { selectedCandidatePairs, type CandidatePairInfo } from '../webrtc/webrtc-connection.ts';
-import { OfferBudget } from './offer-budget.ts';
+import { MAX_PENDING_ANSWERS, MAX_PENDING_OFFERS, OfferBudget } from './offer-budget.ts';
 
 /** Used when the options give no iceServers. Real deployments configure their own STUN/TURN. */
 export const DEFAULT_ICE_SERVERS: RTCIceServer[] = [{ urls: 'stun:stun.l.google.com:19302' }];
@@ -85,14 +85,17 @@ export class WsTrackerPool {
   /** The torrents announcing through this pool (told when the ICE servers change). */
   readonly clients = new Set<{ iceChanged(): void }>();
 
-  /** WebRTC offers out at once across every torrent (offer-budget.ts). */
+  /** WebRTC offers out, and answers waiting for their data channel, across every torrent
+   *  (offer-budget.ts). */
   readonly offers: OfferBudget;
+  readonly answers: OfferBudget;
 
-  constructor(peerId: Uint8Array, env: WebRtcEnv, maxPendingOffers?: number) {
+  constructor(peerId: Uint8Array, env: WebRtcEnv, budgets: { offers?: number; answers?: number } = {}) {
     this.peerId = peerId;
     this.peerIdBinary = toBinaryString(peerId);
     this.env = env;
-    this.offers = new OfferBudget(maxPendingOffers);
+    this.offers = new OfferBudget(budgets.offers ?? MAX_PENDING_OFFERS);
+    this.answers = new OfferBudget(budgets.answers ?? MAX_PENDING_ANSWERS);
   }
 
   /** A tracker of this process reached without a socket (LocalTracker.webSocket). */
@@ -126,9 +129,11 @@ export class WsTrackerPool {
   /** Connections made while the ICE servers in force said relay candidates only. */
   private relayOnly = new WeakSet<RTCPeerConnection>();
 
-  newPeerConnection(): RTCPeerConnection {
+  /** `budget`: the one it counts in (offers or answers) until it opens or closes. */
+  newPeerConnection(budget?: OfferBudget): RTCPeerConnection {
     if (this.closed) throw new Error('session closed');
     const pc = new this.env.RTCPeerConnection({ iceServers: [], ...this.env.config });
+    budget?.taken(pc);
     if (this.env.config?.iceTransportPolicy === 'relay') this.relayOnly.add(pc);
     const channels: RTCDataChannel[] = [];
     this.all.set(pc, channels);
@@ -152,6 +157,7 @@ export class WsTrackerPool {
     const channels = this.all.get(pc) ?? [];
     this.all.delete(pc);
     this.offers.released(pc);
+    this.answers.released(pc);
     this.live.delete(pc);
     for (const ch of channels) {
       try {
@@ -165,6 +171,12 @@ export class WsTrackerPool {
     } catch {
       // already closed
     }
+  }
+
+  /** A peer connection whose data channel opened: live, and no longer an answer waiting. */
+  opened(pc: RTCPeerConnection): void {
+    this.live.add(pc);
+    this.answers.released(pc);
   }
 
   /** The ICE candidate pair each open WebRTC connection uses (is it direct, relayed, loopback?). */
