@@ -5,8 +5,9 @@
 // dead member's copies went from ~40 sockets to ~1,500 (issue 63, the 2-hour cluster soak; with
 // 100 copies taken over, 787 at the peak, ~500 of them offers; 152 with this budget). The budget
 // bounds that, as libtorrent bounds half-open TCP connections: a torrent makes the offers there is
-// room for, and one left short waits its turn (FIFO) until offers are answered, time out or are
-// dropped.
+// room for, and one left short waits its turn (FIFO) until offers connect (their data channel
+// opens), time out or are dropped. An answered offer still counts until it connects: a tracker
+// that answered every offer at once would otherwise free the room for ever more attempts.
 //
 // Answers to others' offers have a budget of their own: an offer reaches us through the tracker
 // with any peer id its sender likes, and each answer holds a peer connection until its data channel
@@ -34,7 +35,7 @@ export class OfferBudget {
     this.max = max;
   }
 
-  /** Offers made and not yet answered or dropped. */
+  /** Made, not yet connected nor closed. */
   get pending(): number {
     return this.#out.size;
   }
@@ -44,13 +45,12 @@ export class OfferBudget {
     return Math.max(0, Math.min(wanted, this.max - this.#out.size));
   }
 
-  /** An offer's peer connection, made: it counts until answered() or released(). */
+  /** An offer's (or answer's) peer connection, made: it counts until released(). */
   taken(pc: object): void {
     this.#out.add(pc);
   }
 
-  /** The offer was answered (it is a connection being made now) or dropped: its room goes to the
-   *  first torrent waiting. */
+  /** Its data channel opened, or it was closed: its room goes to the first torrent waiting. */
   released(pc: object): void {
     if (!this.#out.delete(pc)) return;
     const next = this.#waiting.values().next();

@@ -433,7 +433,6 @@ export class WsTrackerClient {
     if (!o) return;
     u.offers.delete(offerId);
     clearTimeout(o.timer);
-    this.pool.offers.released(o.pc);
     if (answer.type !== 'answer' || typeof answer.sdp !== 'string' || this.opts.connectedOverTcp?.(peerIdHex)) return this.dropOffer(o);
     const existing = this.peers.get(peerIdHex);
     if (existing) {

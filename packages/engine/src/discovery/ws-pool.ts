@@ -173,9 +173,10 @@ export class WsTrackerPool {
     }
   }
 
-  /** A peer connection whose data channel opened: live, and no longer an answer waiting. */
+  /** A peer connection whose data channel opened: live, out of its budget. */
   opened(pc: RTCPeerConnection): void {
     this.live.add(pc);
+    this.offers.released(pc);
     this.answers.released(pc);
   }
 
