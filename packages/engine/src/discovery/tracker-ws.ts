@@ -377,8 +377,8 @@ export class WsTrackerClient {
       if (!stuck) return;
       existing.abort?.();
       this.peers.delete(peerIdHex);
-    }
-    if (this.opts.acceptOffer?.() === false || this.opts.connectedOverTcp?.(peerIdHex) || this.pool.answers.room(1) === 0) return;
+    } else if (this.pool.answers.room(1) === 0) return; // a replacement above takes its predecessor's room
+    if (this.opts.acceptOffer?.() === false || this.opts.connectedOverTcp?.(peerIdHex)) return;
     const attempt: Attempt = { role: 'answer', connected: false, startedAt: Date.now(), candidates: sdpCandidateTypes(offer.sdp) };
     if (this.peers === NO_ATTEMPTS) this.peers = new Map();
     this.peers.set(peerIdHex, attempt);
