@@ -105,3 +105,22 @@ test('optimistic slots go to the interested peers that waited longest, newcomers
   assert.deepEqual(unchoked(ps).sort(), ['p0', 'p1', 'p2', 'p29', 'p3'].sort());
   assert.ok(ps[29]!.optimistic);
 });
+
+test('between rounds a newcomer is unchoked only while the round\'s own slots are free: downloading, half the link\'s', () => {
+  for (const seeding of [false, true]) {
+    const c = new Choker();
+    const ps = Array.from({ length: 14 }, (_, i) => peer(`p${i}`, i));
+    ps[0]!.up.bytesPerS = 1_000_000; // 8 slots, 1 optimistic
+    c.rechoke(asPeers(ps), seeding, PIECE);
+    const slots = (seeding ? 8 : 4) + 1;
+    assert.equal(unchoked(ps).length, slots, seeding ? 'seeding' : 'downloading');
+    const late = peer('late');
+    const all = asPeers([...ps, late]);
+    assert.equal(c.tryUnchoke(asPeers([late])[0]!, all, seeding), false, `${seeding ? 'seeding' : 'downloading'}: every slot of the round is taken`);
+    assert.equal(late.amChoking, true);
+    // One of them loses interest: its slot is free, and the newcomer takes it at once.
+    ps.find((p) => !p.amChoking)!.peerInterested = false;
+    assert.equal(c.tryUnchoke(asPeers([late])[0]!, all, seeding), true);
+    assert.equal(late.amChoking, false);
+  }
+});

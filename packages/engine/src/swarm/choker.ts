@@ -61,6 +61,11 @@ export class Choker {
     return Math.max(1, Math.floor(this.slotCount / 5));
   }
 
+  /** Slots given by the round's order (optimistic ones come on top): downloading, half the link's. */
+  private regularSlots(seeding: boolean): number {
+    return seeding ? this.slotCount : Math.max(MIN_UPLOAD_SLOTS, Math.floor(this.slotCount / 2));
+  }
+
   /** `pieceLength` sizes the seeding quota; `now` is the round's clock (ms). */
   rechoke(peers: Peer[], seeding: boolean, pieceLength = 256 * 1024, now = clock.now()): void {
     const round = this.round++;
@@ -97,8 +102,7 @@ export class Choker {
     // Downloading, half the link's slots (at least MIN_UPLOAD_SLOTS) go by tit-for-tat: with every
     // slot open, a swarm of 8 was a full mesh of equal shares and all finished together, late (lab:
     // mean 52.8 s against 44.4 s); the peers that give most finish first, and then seed the rest.
-    const regularSlots = seeding ? this.slotCount : Math.max(MIN_UPLOAD_SLOTS, Math.floor(this.slotCount / 2));
-    const regular = new Set(candidates.slice(0, regularSlots).filter((p) => !snubbed(p) || p.priority > 0));
+    const regular = new Set(candidates.slice(0, this.regularSlots(seeding)).filter((p) => !snubbed(p) || p.priority > 0));
 
     for (const p of this.optimistic) if (p.closed || !p.peerInterested || regular.has(p)) this.optimistic.delete(p);
     if (round % OPTIMISTIC_ROUNDS === 0 || this.optimistic.size < this.optimisticSlots) {
@@ -118,10 +122,13 @@ export class Choker {
     }
   }
 
-  /** Unchoke at once while slots are free, instead of waiting for the next round. */
-  tryUnchoke(peer: Peer, peers: Peer[]): boolean {
+  /** Unchoke at once while slots are free, instead of waiting for the next round. Free as the round
+   *  counts them: downloading, half the link's slots (rechoke). Counted as all the link's, a
+   *  downloader unchoked twice the peers between rounds, and the next round choked the extra again,
+   *  dropping what they had asked of it. */
+  tryUnchoke(peer: Peer, peers: Peer[], seeding: boolean): boolean {
     const unchoked = peers.filter((p) => !p.closed && !p.amChoking && p.peerInterested);
-    if (unchoked.length >= this.slotCount + this.optimisticSlots) {
+    if (unchoked.length >= this.regularSlots(seeding) + this.optimisticSlots) {
       // Full: a preferred peer takes the slot of the slowest less preferred one.
       const lower = unchoked.filter((p) => p.priority < peer.priority);
       if (lower.length === 0) return false;

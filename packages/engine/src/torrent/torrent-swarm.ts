@@ -203,7 +203,7 @@ export abstract class TorrentSwarm extends Emitter implements PeerHost, Schedule
   }
 
   protected tryUnchoke(peer: Peer): void {
-    (this.choker ??= new Choker()).tryUnchoke(peer, [...this.peersByKey.values()]);
+    (this.choker ??= new Choker()).tryUnchoke(peer, [...this.peersByKey.values()], this.picker?.done ?? false);
   }
 
   // ---- the scheduler's side: wake() ticks it from the next second on ----
