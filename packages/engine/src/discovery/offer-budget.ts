@@ -2,11 +2,11 @@
 // holds a peer connection (in Node: libdatachannel's ICE agent and its own UDP socket) for up to
 // 50 s. A torrent offers 5 with each announce while it downloads (WebTorrent's number), so a node
 // starting hundreds of downloads at once held hundreds of them: a cluster member taking over a
-// dead member's copies went from ~40 sockets to ~1,500 (issue 63, the 2-hour cluster soak; with
-// 100 copies taken over, 787 at the peak, ~500 of them offers; 152 with this budget). The budget
-// bounds that, as libtorrent bounds half-open TCP connections: a torrent makes the offers there is
-// room for, and one left short waits its turn (FIFO) until offers connect (their data channel
-// opens), time out or are dropped. An answered offer still counts until it connects: a tracker
+// dead member's copies went from ~40 sockets to ~1,500 (issue 63, the 2-hour cluster soak; 100
+// torrents at 2 copies on 3 members, one killed: 787 at the peak, ~500 of them offers; 152 with
+// this budget). The budget bounds that, as libtorrent bounds half-open TCP connections: a torrent
+// makes the offers there is room for, and one left short waits its turn (FIFO) until offers
+// connect (their data channel opens), time out or are dropped. An answered offer still counts until it connects: a tracker
 // that answered every offer at once would otherwise free the room for ever more attempts.
 //
 // Answers to others' offers have a budget of their own: an offer reaches us through the tracker
