@@ -31,7 +31,7 @@ export class OfferBudget {
   /** In the order they began to wait (a Set keeps it). */
   readonly #waiting = new Set<OfferWaiter>();
 
-  constructor(max = MAX_PENDING_OFFERS) {
+  constructor(max: number) {
     this.max = max;
   }
 

@@ -156,8 +156,7 @@ export class WsTrackerPool {
   closePeerConnection(pc: RTCPeerConnection): void {
     const channels = this.all.get(pc) ?? [];
     this.all.delete(pc);
-    this.offers.released(pc);
-    this.answers.released(pc);
+    this.unbudgeted(pc);
     this.live.delete(pc);
     for (const ch of channels) {
       try {
@@ -176,6 +175,11 @@ export class WsTrackerPool {
   /** A peer connection whose data channel opened: live, out of its budget. */
   opened(pc: RTCPeerConnection): void {
     this.live.add(pc);
+    this.unbudgeted(pc);
+  }
+
+  /** Out of whichever budget it counted in (it is in one at most). */
+  private unbudgeted(pc: RTCPeerConnection): void {
     this.offers.released(pc);
     this.answers.released(pc);
   }
