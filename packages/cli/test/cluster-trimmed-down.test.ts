@@ -3,8 +3,9 @@
 // member deletes the copy when it acts on it. Killed before it did, it came back without loading the
 // copy (its row is a tombstone) while the library keeps the torrent, and the tombstone sweep left
 // torrents still in the library to a loaded copy: nothing ever deleted the files, the tombstone or
-// the resume row. The trim is written here as the coordinator writes it (HolderStore.unplaceAll)
-// while the member is down, and replicas is lowered so that nothing is placed on it again.
+// the resume row. The member is killed and replicas lowered to 1, which has the coordinator trim
+// its copy (HolderStore.unplaceAll); the test writes the same tombstone too, so as not to wait on
+// the coordinator's pass (or on a coordinator: the member killed may have been it).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -27,9 +28,11 @@ test('a copy trimmed while its member was down: deleted once it is back, its tom
   assert.equal(renaming.status, 200, await renaming.text());
   const bCopy = join((await detail(b, ih))!.savePath as string, 'renamed.bin');
   await until(`renamed on b: ${bCopy}`, async () => (existsSync(bCopy) ? true : undefined), 20_000);
-  await setSettings(a, { replicas: 1 });
+  // Killed first, then replicas lowered so that nothing is placed on b again: lowered while b ran,
+  // the coordinator would trim b's copy at once (a surplus copy), and b delete it before the kill.
   b.node.child.kill('SIGKILL');
   await once(b.node.child, 'exit');
+  await setSettings(a, { replicas: 1 });
 
   const rows = async () => (await sqlOnce<{ h: string; r: string }>(cluster.database, 'SELECT (SELECT count(*) FROM torrent_holders WHERE info_hash = $1 AND member_id = $2) AS h, (SELECT count(*) FROM resume WHERE info_hash = $1 AND member_id = $2) AS r', [ih, b.id])).rows[0]!;
   const trimmed = await sqlOnce(cluster.database, "UPDATE torrent_holders SET state = 'removed+data' WHERE info_hash = $1 AND member_id = $2", [ih, b.id]);

@@ -26,9 +26,11 @@ test('copies with no resume record, removed with their data or trimmed while the
   for (const ih of [x, y]) await holdersWhen(a, ih, `two copies of ${ih} done`, (h) => liveDone(h).length === 2, 120_000);
   const copies = [join((await detail(b, x))!.savePath as string, 'x.bin'), join((await detail(b, y))!.savePath as string, 'y.bin')];
   for (const c of copies) assert.ok(existsSync(c), c);
-  await setSettings(a, { replicas: 1 });
+  // Killed first, then replicas lowered so that nothing is placed on b again: lowered while b ran,
+  // the coordinator would trim b's copy at once (a surplus copy), and b delete it before the kill.
   b.node.child.kill('SIGKILL');
   await once(b.node.child, 'exit');
+  await setSettings(a, { replicas: 1 });
 
   // b as if killed before it saved either copy's resume record.
   const forgot = await sqlOnce(cluster.database, 'DELETE FROM resume WHERE member_id = $1 AND info_hash IN ($2, $3)', [b.id, x, y]);

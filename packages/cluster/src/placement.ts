@@ -4,11 +4,11 @@
 // effective `replicas`, places it on live members that do not hold it and have room for it (free
 // bytes less what their unfinished copies will still write), those with the most free disk and the
 // least load first. The same loop answers a new torrent (its adder is its first holder), a member
-// declared dead (its rows stay, and no longer count), a copy that failed, and a raised `replicas`
-// setting. A pass's placements are a few statements (up to 500 pairs each), each fenced on the
-// coordinator's lease (holder-store.ts): two coordinators never both place. A member back with its
-// copies (a restart, a fence lifted) leaves a torrent with more live copies than the target: once
-// the copies to keep are complete, the surplus ones are taken off (trim(), issue 63).
+// declared dead (its rows stay, and no longer count), a copy that failed, and a raised or lowered
+// `replicas` setting. A pass's placements are a few statements (up to 500 pairs each), each fenced on the
+// coordinator's lease (holder-store.ts): two coordinators never both place. A torrent with more live
+// copies than the target (a member back with its copies, a lowered `replicas`) has the surplus
+// taken off once the copies to keep are complete (trim(), issue 63).
 //
 // Incremental: a pass reads only the torrents it was told of (a write to `torrents` names its key:
 // an add, a holder's status — a copy failing — a removal) and those left short of room last time
@@ -84,7 +84,7 @@ export class Placement {
   /** Torrents left under target at the last pass. */
   #short = new Set<string>();
   /** Each member's epoch when a pass last saw it live, and the members seen back since with a new
-   *  one (a restart, a fence lifted): only their copies are ever trimmed (#trim). */
+   *  one (a restart, a fence lifted): their copies are the first a trim takes off (#trim). */
   readonly #epochSeen = new Map<string, number>();
   readonly #cameBack = new Set<string>();
   /** Runs done (tests and the note read it). */
@@ -208,13 +208,15 @@ export class Placement {
   }
 
   /**
-   * Surplus copies off (tombstones their members act on: holder-store.ts's unplaceAll) (issue 63: a
-   * member fenced twice under load left every torrent with 3 copies for 2 replicas, and the data on
-   * its disk). Only copies of members this coordinator saw come back with a new epoch (a restart, a
-   * fence lifted) go: the copies placed in their stead are the designated ones, kept first, then
-   * those of the members up longest (started_at); and only once every kept copy is complete, so the
-   * last complete copies never go. A lowered `replicas` alone trims nothing (nor does a comeback
-   * the coordinator did not see: it took the lease after). Fenced on the coordinator's lease.
+   * Surplus copies off (tombstones their members act on: holder-store.ts's unplaceAll) whenever a
+   * torrent has more live copies than the target: a member back with its copies after its torrents
+   * were placed elsewhere (issue 63: a member fenced twice under load left every torrent with 3
+   * copies for 2 replicas, and the data on its disk), a lowered `replicas`, a failed copy resumed
+   * after the new one was placed. Kept first: copies of members not seen coming back with a new
+   * epoch (the copies placed in their stead are the designated ones), then complete copies (a copy
+   * still filling goes before a whole one), then those of the members up longest (started_at); and
+   * only once every kept copy is complete and its member renewed on time, so the last complete
+   * copies never go. Fenced on the coordinator's lease.
    */
   async #trim(copies: ReadonlyMap<string, { rows: HolderRow[] }>, live: readonly MemberRow[], target: number, epoch: number, now: number): Promise<{ infoHash: string; member: string }[]> {
     const since = new Map(live.map((x) => [x.id, x.startedAt]));
@@ -226,9 +228,10 @@ export class Placement {
     for (const [infoHash, c] of copies) {
       if (c.rows.length <= target) continue;
       const back = (r: HolderRow) => (this.#cameBack.has(r.member!) ? 1 : 0);
-      const ordered = [...c.rows].sort((a, b) => back(a) - back(b) || since.get(a.member!)! - since.get(b.member!)! || (a.member! < b.member! ? -1 : 1));
+      const whole = (r: HolderRow) => (r.complete ? 0 : 1);
+      const ordered = [...c.rows].sort((a, b) => back(a) - back(b) || whole(a) - whole(b) || since.get(a.member!)! - since.get(b.member!)! || (a.member! < b.member! ? -1 : 1));
       if (!ordered.slice(0, target).every((r) => r.complete && fresh.has(r.member!))) continue;
-      for (const r of ordered.slice(target)) if (back(r)) surplus.push({ infoHash, member: r.member!, epoch: r.epoch });
+      for (const r of ordered.slice(target)) surplus.push({ infoHash, member: r.member!, epoch: r.epoch });
     }
     if (surplus.length === 0) return [];
     const gone = await this.#p.holders.unplaceAll(surplus, this.#p.membership.id, epoch);

@@ -6,8 +6,8 @@
 // Room: a torrent is never placed on a member whose free bytes, less what its unfinished copies will
 // still write, cannot hold it; a copy that failed (its disk full) is listed with its error and does
 // not count, so the torrent gets another holder; a pass reads only the torrents it was told of, the
-// whole library when the members change. A member back with its copies (a third for 2 replicas)
-// has them trimmed once the copies kept are complete.
+// whole library when the members change. A member back with its copies (a third for 2 replicas),
+// a lowered replicas or a failed copy resumed: the surplus is trimmed once the copies kept are complete.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Store } from '@cascade/node/cluster-host';
@@ -110,6 +110,78 @@ async function cases(t: TestContext, open: Open): Promise<void> {
     assert.deepEqual(await hs.heldBy(back.id, [X, Y]), [Y], 'b holds no copy of X');
     assert.deepEqual((await p.run({ full: true }))!.trimmed, [], 'once');
     for (const m of [a, back, c]) await m.release();
+  });
+
+  /** Three members (a up longest) and a's placement with a `replicas` setting the test moves. */
+  const trio = async (t: TestContext) => {
+    const store = await open(t);
+    const a = await member(store, 'a', 1);
+    const b = await member(store, 'b', 2);
+    const c = await member(store, 'c', 3);
+    for (const m of [a, b, c]) await m.tick();
+    const setting = { replicas: null as number | null };
+    const p = new Placement({ membership: a, holders: new HolderStore(store), replicas: () => setting.replicas, placed: () => {}, note: (text) => assert.fail(text) });
+    t.after(() => p.close());
+    const hs = new HolderStore(store);
+    return {
+      store, a, b, c, p, setting,
+      holding: async (ih: string) => (await hs.holdersOf(ih)).map((h) => h.member.slice(9)).sort(),
+      copy: (ih: string, m: ClusterMembership, state: string, progress: number) => store.run('UPDATE torrent_holders SET state = ?, progress = ? WHERE info_hash = ? AND member_id = ?', [state, progress, ih, m.id]),
+      release: async () => {
+        for (const m of [a, b, c]) await m.release();
+      },
+    };
+  };
+  const trimmed = (run: { trimmed: { infoHash: string; member: string }[] } | undefined) => run!.trimmed.map((x) => `${x.infoHash.slice(0, 1)} ${x.member.slice(9)}`).sort();
+
+  await t.test('a lowered replicas: a copy still filling goes first, then the newest member\'s; never the last complete ones', async (t) => {
+    const { store, a, b, c, p, setting, holding, copy, release } = await trio(t);
+    setting.replicas = 3;
+    await torrent(store, X, a);
+    assert.deepEqual(pairs(await p.run()), ['a b', 'a c']);
+    await copy(X, c, 'seeding', 1);
+    await copy(X, b, 'downloading', 0.5);
+    // To 2: b's copy, still filling, goes (though b is up longer than c); to 1, c's (the newer
+    // member's): a's, on the member up longest, stays. Each once.
+    setting.replicas = 2;
+    assert.deepEqual(trimmed(await p.run()), ['a b']);
+    assert.deepEqual(await holding(X), ['a', 'c']);
+    setting.replicas = 1;
+    assert.deepEqual(trimmed(await p.run()), ['a c']);
+    assert.deepEqual(await holding(X), ['a']);
+    assert.deepEqual(trimmed(await p.run({ full: true })), [], 'once');
+    // A torrent whose copies are all still filling keeps them all; once one is complete, the others go.
+    await store.run("UPDATE cluster_members SET torrents = 9 WHERE id = ?", [c.id]);
+    setting.replicas = 2;
+    await torrent(store, Y);
+    await p.run();
+    assert.deepEqual(await holding(Y), ['a', 'b']);
+    setting.replicas = 1;
+    // (X, back at 2, was given a second copy meanwhile: it goes again, being the one filling.)
+    assert.deepEqual(trimmed(await p.run()).filter((x) => x.startsWith('b')), [], 'both copies still filling: both kept');
+    await copy(Y, b, 'seeding', 1);
+    for (const m of [a, b, c]) await m.tick();
+    p.soon([Y]);
+    assert.deepEqual(trimmed(await p.run()), ['b a'], "a's copy, still filling, goes; b's whole one stays");
+    assert.deepEqual(await holding(Y), ['b']);
+    await release();
+  });
+
+  await t.test('a failed copy resumed after another was placed: three copies for 2, the newest member\'s goes', async (t) => {
+    const { store, a, b, c, p, holding, copy, release } = await trio(t);
+    const Z = 'c'.repeat(40);
+    await torrent(store, Z, a);
+    assert.deepEqual(pairs(await p.run()), ['c b']);
+    await copy(Z, b, 'error', 0.2);
+    p.soon([Z]);
+    assert.deepEqual(pairs(await p.run()), ['c c'], "b's failed copy does not count");
+    await copy(Z, c, 'seeding', 1);
+    await copy(Z, b, 'seeding', 1);
+    for (const m of [a, b, c]) await m.tick();
+    p.soon([Z]);
+    assert.deepEqual(trimmed(await p.run()), ['c c']);
+    assert.deepEqual(await holding(Z), ['a', 'b']);
+    await release();
   });
 
   await t.test('room: never on a member the torrent does not fit; a failed copy does not count; told torrents only, the whole library when members change', async (t) => {
