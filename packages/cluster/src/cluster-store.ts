@@ -5,7 +5,7 @@
 // writing it. Each decision (join, renew, take over, declare dead) is one statement, so two members
 // doing the same at once cannot both win.
 
-import { nowSql, type MemberStats, type Store } from '@cascade/node/cluster-host';
+import { REMOVED, REMOVED_WITH_DATA, nowSql, type MemberStats, type Store } from '@cascade/node/cluster-host';
 
 /** A member's row, times in ms on the database's clock. */
 export interface MemberRow extends MemberStats {
@@ -88,19 +88,30 @@ export class ClusterStore {
    * Joins (or rejoins) as `id` with the next epoch, alive for leaseMs: when the row is new, its
    * lease ran out, or it is this same instance's (a restart after a crash, a rejoin after being
    * fenced). Undefined when another instance holds the id alive (two nodes with one node key).
+   *
+   * The member's copies (its holder rows that are not tombstones) move to the new epoch in the same
+   * transaction: a copy counts only at its member's live epoch, and a coordinator's pass that ran
+   * between a restarted member's join and its node's start (its engine and library loading) found
+   * its copies not counting, placed each of its torrents on another member and, once those copies
+   * were complete, trimmed the member's own: a kill -9 and a restart could copy its library again.
    */
   async join(id: string, url: string, instance: string, leaseMs: number): Promise<number | undefined> {
     const n = this.#now;
-    const row = await this.#store.get<{ epoch: number | string }>(
-      `INSERT INTO cluster_members (id, url, instance, epoch, lease_until, last_seen, torrents, free_bytes, download_rate, upload_rate, bt_port, started_at, dead_at)
-       VALUES (?, ?, ?, 1, ${n} + CAST(? AS BIGINT), ${n}, 0, 0, 0, 0, NULL, ${n}, NULL)
-       ON CONFLICT (id) DO UPDATE SET url = excluded.url, instance = excluded.instance, epoch = cluster_members.epoch + 1,
-         lease_until = excluded.lease_until, last_seen = excluded.last_seen, started_at = excluded.started_at, dead_at = NULL
-       WHERE cluster_members.lease_until < ${n} OR cluster_members.instance = excluded.instance
-       RETURNING epoch`,
-      [id, url, instance, leaseMs],
-    );
-    return row ? Number(row.epoch) : undefined;
+    return this.#store.transaction(async (tx) => {
+      const row = await tx.get<{ epoch: number | string }>(
+        `INSERT INTO cluster_members (id, url, instance, epoch, lease_until, last_seen, torrents, free_bytes, download_rate, upload_rate, bt_port, started_at, dead_at)
+         VALUES (?, ?, ?, 1, ${n} + CAST(? AS BIGINT), ${n}, 0, 0, 0, 0, NULL, ${n}, NULL)
+         ON CONFLICT (id) DO UPDATE SET url = excluded.url, instance = excluded.instance, epoch = cluster_members.epoch + 1,
+           lease_until = excluded.lease_until, last_seen = excluded.last_seen, started_at = excluded.started_at, dead_at = NULL
+         WHERE cluster_members.lease_until < ${n} OR cluster_members.instance = excluded.instance
+         RETURNING epoch`,
+        [id, url, instance, leaseMs],
+      );
+      if (!row) return undefined;
+      const epoch = Number(row.epoch);
+      await tx.run(`UPDATE torrent_holders SET epoch = ? WHERE member_id = ? AND state NOT IN ('${REMOVED}', '${REMOVED_WITH_DATA}')`, [epoch, id]);
+      return epoch;
+    });
   }
 
   /** Renews the lease of `id` at `epoch` with its figures: the database's time of the renewal, or

@@ -65,10 +65,13 @@ function byRoom(load: ReadonlyMap<string, number>) {
     roomStep(b.freeBytes) - roomStep(a.freeBytes) || load.get(a.id)! - load.get(b.id)! || a.downloadRate + a.uploadRate - (b.downloadRate + b.uploadRate) || (a.id < b.id ? -1 : 1);
 }
 
-/** A holder row counts as a copy of a torrent: its member's lease is live at the row's epoch and
- *  its copy has not failed. */
+/** A holder row counts as a copy of a torrent: its member's lease is live at the row's epoch (or
+ *  at an older one this pass read: the member joined again between the pass's two reads, moving its
+ *  rows to its new epoch, cluster-store.ts's join) and its copy has not failed. */
 function counts(epochs: ReadonlyMap<string, number>, r: HolderRow): boolean {
-  return r.member !== null && epochs.get(r.member) === r.epoch && r.state !== FAILED;
+  if (r.member === null || r.state === FAILED) return false;
+  const live = epochs.get(r.member);
+  return live !== undefined && r.epoch >= live;
 }
 
 export class Placement {
@@ -84,7 +87,7 @@ export class Placement {
   /** Torrents left under target at the last pass. */
   #short = new Set<string>();
   /** Each member's epoch when a pass last saw it live, and the members seen back since with a new
-   *  one (a restart, a fence lifted): their copies are the first a trim takes off (#trim). */
+   *  one (a restart, a fence lifted): among complete copies, theirs are the first a trim takes off (#trim). */
   readonly #epochSeen = new Map<string, number>();
   readonly #cameBack = new Set<string>();
   /** Runs done (tests and the note read it). */
@@ -212,11 +215,12 @@ export class Placement {
    * torrent has more live copies than the target: a member back with its copies after its torrents
    * were placed elsewhere (issue 63: a member fenced twice under load left every torrent with 3
    * copies for 2 replicas, and the data on its disk), a lowered `replicas`, a failed copy resumed
-   * after the new one was placed. Kept first: copies of members not seen coming back with a new
-   * epoch (the copies placed in their stead are the designated ones), then complete copies (a copy
-   * still filling goes before a whole one), then those of the members up longest (started_at); and
-   * only once every kept copy is complete and its member renewed on time, so the last complete
-   * copies never go. Fenced on the coordinator's lease.
+   * after the new one was placed. Kept first: complete copies (a copy still filling goes before a
+   * whole one: a member back from a reboot with its copies whole stops the repair's copies still
+   * filling, rather than having its own trimmed and the repair fetch the rest), then copies of
+   * members not seen coming back with a new epoch (the copies placed in their stead), then those of
+   * the members up longest (started_at); and only once every kept copy is complete and its member
+   * renewed on time, so the last complete copies never go. Fenced on the coordinator's lease.
    */
   async #trim(copies: ReadonlyMap<string, { rows: HolderRow[] }>, live: readonly MemberRow[], target: number, epoch: number, now: number): Promise<{ infoHash: string; member: string }[]> {
     const since = new Map(live.map((x) => [x.id, x.startedAt]));
@@ -229,7 +233,7 @@ export class Placement {
       if (c.rows.length <= target) continue;
       const back = (r: HolderRow) => (this.#cameBack.has(r.member!) ? 1 : 0);
       const whole = (r: HolderRow) => (r.complete ? 0 : 1);
-      const ordered = [...c.rows].sort((a, b) => back(a) - back(b) || whole(a) - whole(b) || since.get(a.member!)! - since.get(b.member!)! || (a.member! < b.member! ? -1 : 1));
+      const ordered = [...c.rows].sort((a, b) => whole(a) - whole(b) || back(a) - back(b) || since.get(a.member!)! - since.get(b.member!)! || (a.member! < b.member! ? -1 : 1));
       if (!ordered.slice(0, target).every((r) => r.complete && fresh.has(r.member!))) continue;
       for (const r of ordered.slice(target)) surplus.push({ infoHash, member: r.member!, epoch: r.epoch });
     }

@@ -167,6 +167,56 @@ async function cases(t: TestContext, open: Open): Promise<void> {
     await release();
   });
 
+  await t.test('a member restarted (the same instance joining again within its lease): its copies count from the join, nothing is placed elsewhere or trimmed', async (t) => {
+    const { store, a, b, p, holding, copy, release } = await trio(t);
+    await torrent(store, X, a);
+    assert.deepEqual(pairs(await p.run()), ['a b']);
+    await copy(X, b, 'seeding', 1);
+    // b killed and started again: its join bumps its epoch. Its node has not started yet (it
+    // registers its copies once it has: records.registerHeld), and the coordinator's pass runs now.
+    const again = await member(store, 'b', 2);
+    assert.equal(again.epoch, b.epoch + 1);
+    const run = await p.run({ full: true });
+    assert.deepEqual(pairs(run), [], "b's copy counts at its new epoch: X is not placed on c");
+    assert.deepEqual(trimmed(run), []);
+    assert.deepEqual(await holding(X), ['a', 'b']);
+    const rows = await store.all<{ epoch: number | string }>('SELECT epoch FROM torrent_holders WHERE member_id = ?', [b.id]);
+    assert.deepEqual(rows.map((r) => Number(r.epoch)), [again.epoch], 'its rows moved with the join');
+    // Restarted again, between the pass's read of the members and its read of the holder rows: the
+    // rows carry an epoch newer than the one the pass read, and count.
+    const cs = a.store;
+    const list = cs.list.bind(cs);
+    let third: ClusterMembership | undefined;
+    cs.list = async () => {
+      const seen = await list();
+      third ??= await member(store, 'b', 2);
+      return seen;
+    };
+    const raced = await p.run({ full: true });
+    cs.list = list;
+    assert.equal(third!.epoch, again.epoch + 1);
+    assert.deepEqual(pairs(raced), [], 'nothing placed on c');
+    for (const m of [again, third!]) await m.release();
+    await release();
+  });
+
+  await t.test('a member back after it was declared dead, its copy whole: the copy placed in its stead, still filling, goes', async (t) => {
+    const { store, a, b, p, holding, copy, release } = await trio(t);
+    await torrent(store, X, a);
+    assert.deepEqual(pairs(await p.run()), ['a b']);
+    await copy(X, b, 'seeding', 1);
+    await store.run('UPDATE cluster_members SET lease_until = lease_until - 60000 WHERE id = ?', [b.id]);
+    await a.tick();
+    assert.deepEqual(pairs(await p.run()), ['a c'], 'repaired on c');
+    // b back (a reboot) before c's copy is whole: c's goes, not b's (nothing fetched twice).
+    const back = await member(store, 'b', 2);
+    const run = await p.run({ full: true });
+    assert.deepEqual(trimmed(run), ['a c']);
+    assert.deepEqual(await holding(X), ['a', 'b']);
+    await back.release();
+    await release();
+  });
+
   await t.test('a failed copy resumed after another was placed: three copies for 2, the newest member\'s goes', async (t) => {
     const { store, a, b, c, p, holding, copy, release } = await trio(t);
     const Z = 'c'.repeat(40);
