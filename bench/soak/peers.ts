@@ -21,15 +21,22 @@ export interface PeerStats {
   errors: string[];
 }
 
-/** Runs a command to its end (or kills it after `timeoutMs`); rejects unless it exits 0. */
+/** Runs a command to its end (or kills it after `timeoutMs`); rejects unless it exits 0, with the
+ *  end of its stderr and of its stdout (`--json` says why it failed there: one soak's failed
+ *  `cascade download` had nothing on stderr). */
 function run(cmd: string, args: string[], timeoutMs: number, what: string): Promise<void> {
-  const child = track(spawn(cmd, args, { cwd: REPO, stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env, ...QUIET_ENV } }));
+  const child = track(spawn(cmd, args, { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...QUIET_ENV } }));
   let err = '';
+  let out = '';
   child.stderr!.setEncoding('utf8').on('data', (c: string) => (err = (err + c).slice(-400)));
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => (out = (out + c).slice(-1200)));
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  return exited(child).then(() => {
+  // 'close', not 'exit': its last output read.
+  return new Promise<void>((resolve) => child.once('close', () => resolve())).then(() => {
     clearTimeout(timer);
-    if (child.exitCode !== 0) throw new Error(`${what}: exit ${child.exitCode ?? child.signalCode}: ${err.trim().slice(-200)}`);
+    if (child.exitCode === 0) return;
+    const lastLines = out.trim().split('\n').slice(-3).join(' | ').slice(-600);
+    throw new Error(`${what}: exit ${child.exitCode ?? child.signalCode}: ${err.trim().slice(-200) || '(nothing on stderr)'}; its last output: ${lastLines || '(none)'}`);
   });
 }
 

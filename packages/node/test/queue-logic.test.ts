@@ -2,7 +2,7 @@
 
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { planQueue, type QueueItem, type QueueLimits } from '../src/queue/plan.ts';
+import { MAX_REPLICA_COPIES, planQueue, type QueueItem, type QueueLimits } from '../src/queue/plan.ts';
 import { moveInOrder, reassignPositions } from '../src/queue/order.ts';
 import { inAltSpeedWindow, parseClockTime } from '../src/queue/schedule.ts';
 import { effectiveLimit, goalReached } from '../src/queue/goals.ts';
@@ -52,6 +52,14 @@ test('plan: a stalled download keeps running but gives its slot to the next', ()
 test("plan: a cluster's copy (a download another live member has complete) runs past the download limits without taking a slot", () => {
   const plan = planQueue([item('a', 1), item('b', 2), item('r', 3, { replica: true }), item('s', 4, { kind: 'seed', replica: true })], limits(1, 1, 2));
   assert.deepEqual(decisions(plan), { a: 'run', b: 'queued', r: 'run', s: 'run' }, 'a complete copy is a seed like any other');
+});
+
+test("plan: the cluster's copies run at most MAX_REPLICA_COPIES at once, in queue order; a stalled or forced one is not counted", () => {
+  const copies = Array.from({ length: MAX_REPLICA_COPIES + 3 }, (_, i) => item(`r${String(i).padStart(2, '0')}`, 10 + i, { replica: true }));
+  const plan = planQueue([item('a', 1), item('b', 2), item('st', 3, { replica: true, stalled: true }), item('f', 99, { replica: true, forceStart: true }), ...copies], limits(1, 0));
+  const d = decisions(plan);
+  assert.deepEqual(copies.map((c) => d[c.infoHash]), [...Array(MAX_REPLICA_COPIES).fill('run'), 'queued', 'queued', 'queued'], 'the first in the queue run');
+  assert.deepEqual([d.a, d.b, d.st, d.f], ['run', 'queued', 'run', 'run'], "the user's slot, and a stalled or forced copy, as before");
 });
 
 test('plan: seeds have their own limit; the total limit serves downloads first', () => {
@@ -172,4 +180,38 @@ test('the manager starts at most a few torrents at once (each may check its data
   assert.equal(most, MAX_STARTING);
   assert.ok(torrents.every((x) => x.state === 'downloading'));
   assert.deepEqual(new Set(db.listTorrents().map((r) => r.status)), new Set(['downloading']));
+});
+
+test("the manager runs at most MAX_REPLICA_COPIES of the cluster's copies (admitted one by one, or planned), the next once one is done", async (t) => {
+  const db = await StateDB.open(tempDir(t));
+  t.after(() => db.close());
+  const n = MAX_REPLICA_COPIES + 4;
+  const torrents = Array.from({ length: n }, (_, i) => {
+    const ft = new FakeTorrent(i.toString(16).padStart(2, '0').repeat(20), `t${i}`);
+    ft.state = 'paused';
+    ft.progress = 0;
+    return ft;
+  });
+  const { session } = fakeSession(torrents);
+  const settings: QueueSettings = { ...defaultSettings('/d'), ...limits(2, 0) };
+  const queue = new QueueManager({ session, db, out: silentLog, settings: () => settings, setAltSpeedEnabled: () => {}, remove: async () => {}, changed: () => {}, pendingTotals: () => undefined });
+  t.after(() => queue.close());
+  await queue.apply(); // the library is empty yet: the admits below build on this plan
+  // Placed on this member one after the other, each known as a copy another member has complete.
+  queue.setReplicaCopies(new Set(torrents.map((x) => x.infoHashHex)));
+  for (const ft of torrents) {
+    await db.records.add({ infoHash: ft.infoHashHex, source: ft.infoHashHex, savePath: '/d', status: 'queued' });
+    await queue.admit(ft.infoHashHex);
+  }
+  const running = () => torrents.filter((x) => x.state === 'downloading').length;
+  assert.equal(running(), MAX_REPLICA_COPIES, 'admitted: the first MAX_REPLICA_COPIES run, not the user\'s 2 slots, not all');
+  await queue.apply();
+  assert.equal(running(), MAX_REPLICA_COPIES, 'a full plan agrees');
+  const first = torrents.find((x) => x.state === 'downloading')!;
+  first.state = 'seeding';
+  first.progress = 1;
+  queue.finished(first.infoHashHex);
+  await queue.apply();
+  assert.equal(running(), MAX_REPLICA_COPIES, 'one done: the next copy runs');
+  assert.equal(torrents.filter((x) => x.state === 'paused').length, n - MAX_REPLICA_COPIES - 1);
 });

@@ -14,7 +14,7 @@
 import type { TorrentStats, TorrentHandle } from '../core/engine.ts';
 import type { TorrentStatus } from '@cascade/node-state';
 import { errorMessage } from '@cascade/node-state/errors';
-import { planQueue, byQueueOrder, outsideSlots, type QueueItem } from './plan.ts';
+import { planQueue, byQueueOrder, outsideSlots, pacedReplica, type QueueItem } from './plan.ts';
 import { SlotCounts, isComplete, kindOf } from './slots.ts';
 import { moveInOrder, reassignPositions, type QueueMove } from './order.ts';
 import { ScheduleFollower } from './schedule-follower.ts';
@@ -187,7 +187,7 @@ export class QueueManager {
     if (kind === 'other') return;
     const settings = this.#host.settings();
     const outside = kind === 'download' && this.#replicas.has(infoHash);
-    const run = outside || this.#slots.fits(kind, settings);
+    const run = outside ? this.#slots.takeReplica(infoHash) : this.#slots.fits(kind, settings);
     const want: TorrentStatus = !run ? 'queued' : kind === 'seed' ? 'seeding' : 'downloading';
     // The slot is taken before the status is written: an admit running meanwhile sees it taken.
     if (run) {
@@ -293,8 +293,10 @@ export class QueueManager {
         this.#lastPosition = Math.max(this.#lastPosition, it.position);
       }
       if (decision === 'queued') this.#slots.waiting++;
-      // As planQueue counts: forced ones, stalled downloads and the cluster's copies run past the limits.
+      // As planQueue counts: forced ones, stalled downloads and the cluster's copies run past the
+      // user's limits (the copies, up to MAX_REPLICA_COPIES).
       if (decision === 'run' && !outsideSlots(it) && it.kind !== 'other') this.#slots.count(it.infoHash, it.kind);
+      if (decision === 'run' && pacedReplica(it)) this.#slots.takeReplica(it.infoHash);
       if (decision === 'leave') continue;
       const run = decision === 'run';
       const want: TorrentStatus = decision === 'stopped' ? 'paused' : run ? (it.kind === 'seed' ? 'seeding' : 'downloading') : 'queued';

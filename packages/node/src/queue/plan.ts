@@ -13,7 +13,8 @@
 //   running download can be stalled: a queued one has had no chance to show whether it is slow.
 // - A cluster's copy (a download placed on this member whose every piece another live member holds,
 //   issue 42) is replication, not the user's download: it runs past the download limits and takes
-//   no slot, as a forced one does; once complete it is a seed like any other.
+//   no slot, as a forced one does; once complete it is a seed like any other. At most
+//   MAX_REPLICA_COPIES of them run at once (not counting stalled ones), the rest wait in queue order.
 // - A torrent checking its data counts where it will land (the manager tells download from seed by
 //   what the library knows); torrents in error or not known to the engine are left as they are.
 
@@ -33,8 +34,23 @@ export interface QueueItem {
   replica?: boolean;
 }
 
-/** Runs whatever the limits and takes no slot: forced, a stalled download, a cluster's copy. */
+/** Runs whatever the user's limits and takes none of their slots: forced, a stalled download, a
+ *  cluster's copy (within MAX_REPLICA_COPIES). */
 export const outsideSlots = (it: QueueItem): boolean => it.forceStart || (it.kind === 'download' && (it.stalled || it.replica === true));
+
+/**
+ * How many of the cluster's copies a member runs at once (issue 63). A member declared dead leaves
+ * its torrents to the others at once: at 1,000 torrents on 3 members each survivor was placed ~330
+ * copies and started them all together (sockets, open files, memory and disk seeks all at once; the
+ * soak's take-over: +18 MB of live heap and +50-90 MB of RSS on each survivor in one sample). Repair
+ * is paced as Ceph paces backfills (`osd_max_backfills`) and Elasticsearch shard recoveries
+ * (`node_concurrent_recoveries`): the rest wait their turn. A stalled copy (its holder gone quiet)
+ * does not count, so it does not hold the others up.
+ */
+export const MAX_REPLICA_COPIES = 8;
+
+/** A cluster's copy counted against MAX_REPLICA_COPIES: neither forced nor stalled. */
+export const pacedReplica = (it: QueueItem): boolean => it.kind === 'download' && it.replica === true && !it.forceStart && !it.stalled;
 
 export interface QueueLimits {
   maxActiveDownloads: number;
@@ -58,12 +74,14 @@ export function planQueue(items: readonly QueueItem[], limits: QueueLimits): Map
   const out = new Map<string, QueueDecision>();
   const ordered = [...items].sort(byQueueOrder);
   let total = 0;
+  let replicas = 0;
   for (const kind of ['download', 'seed'] as const) {
     const limit = kind === 'download' ? limits.maxActiveDownloads : limits.maxActiveUploads;
     let count = 0;
     for (const it of ordered) {
       if (it.kind !== kind) continue;
       if (it.stopped) out.set(it.infoHash, 'stopped');
+      else if (pacedReplica(it)) out.set(it.infoHash, replicas++ < MAX_REPLICA_COPIES ? 'run' : 'queued');
       else if (outsideSlots(it)) out.set(it.infoHash, 'run');
       else if (within(count, limit) && within(total, limits.maxActiveTorrents)) {
         out.set(it.infoHash, 'run');

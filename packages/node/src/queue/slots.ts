@@ -3,7 +3,7 @@
 // start) is decided against the counts instead of planning the whole library again.
 
 import type { TorrentStats } from '../core/engine.ts';
-import { within, type QueueKind, type QueueLimits } from './plan.ts';
+import { MAX_REPLICA_COPIES, within, type QueueKind, type QueueLimits } from './plan.ts';
 import type { QueueRow } from './store.ts';
 
 /**
@@ -35,13 +35,22 @@ export function kindOf(s: TorrentStats | undefined, row: QueueRow): QueueKind {
   }
 }
 
-/** Running torrents counted against the limits (forced ones and stalled downloads are not), and
- *  how many the last plan left waiting for a slot. */
+/** Running torrents counted against the limits (forced ones and stalled downloads are not), the
+ *  cluster's copies running (against MAX_REPLICA_COPIES), and how many the last plan left waiting. */
 export class SlotCounts {
   #kinds = new Map<string, 'download' | 'seed'>();
   #downloads = 0;
   #seeds = 0;
+  readonly #replicas = new Set<string>();
   waiting = 0;
+
+  /** Counts a cluster's copy as running; false when MAX_REPLICA_COPIES already run. */
+  takeReplica(infoHash: string): boolean {
+    if (this.#replicas.has(infoHash)) return true;
+    if (this.#replicas.size >= MAX_REPLICA_COPIES) return false;
+    this.#replicas.add(infoHash);
+    return true;
+  }
 
   has(infoHash: string): boolean {
     return this.#kinds.has(infoHash);
@@ -52,7 +61,10 @@ export class SlotCounts {
     const was = this.#kinds.get(infoHash);
     if (was === 'download') this.#downloads--;
     if (was === 'seed') this.#seeds--;
-    if (kind === undefined) this.#kinds.delete(infoHash);
+    if (kind === undefined) {
+      this.#kinds.delete(infoHash);
+      this.#replicas.delete(infoHash);
+    }
     else {
       this.#kinds.set(infoHash, kind);
       if (kind === 'download') this.#downloads++;
@@ -69,6 +81,7 @@ export class SlotCounts {
 
   clear(): void {
     this.#kinds.clear();
+    this.#replicas.clear();
     this.#downloads = this.#seeds = this.waiting = 0;
   }
 }
