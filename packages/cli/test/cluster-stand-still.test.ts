@@ -44,6 +44,8 @@ test('every member frozen together for longer than the lease: nobody fenced, nob
   assert.deepEqual(members.map((m) => clusterStates(m).filter((s) => s === 'fenced').length), fencedBefore, 'nobody fenced');
   const after = await holdersWhen(a, ih, 'holders read', () => true);
   assert.deepEqual(after.map((h) => [h.member, h.alive]).sort(), before.map((h) => [h.member, h.alive]).sort(), 'the same two holders, alive: no copy placed again');
+  // Said only when the coordinator renewed before the others after the thaw (they may renew their
+  // lapsed leases first: nobody left to spare); under load the order varies, so not asserted.
   const spared = members.flatMap((m) => m.node.events.filter((e) => e.event === 'note' && /stood still/.test(String(e.message))));
-  assert.ok(spared.length >= 1, `the coordinator said it spared the lapsed members: ${JSON.stringify(members.map((m) => m.node.events.filter((e) => e.event === 'note').map((e) => e.message)))}`);
+  t.diagnostic(spared.length > 0 ? `the coordinator said: ${String(spared[0]!.message)}` : 'the others renewed before the coordinator looked: nobody to spare');
 });
