@@ -31,8 +31,9 @@ function run(cmd: string, args: string[], timeoutMs: number, what: string): Prom
   child.stderr!.setEncoding('utf8').on('data', (c: string) => (err = (err + c).slice(-400)));
   child.stdout!.setEncoding('utf8').on('data', (c: string) => (out = (out + c).slice(-1200)));
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  // 'close', not 'exit': its last output read.
-  return new Promise<void>((resolve) => child.once('close', () => resolve())).then(() => {
+  // Its last output read ('close'), but not waiting on a grandchild that kept the pipes open.
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  return exited(child).then(() => Promise.race([closed, new Promise<void>((resolve) => setTimeout(resolve, 1_000).unref())])).then(() => {
     clearTimeout(timer);
     if (child.exitCode === 0) return;
     const lastLines = out.trim().split('\n').slice(-3).join(' | ').slice(-600);
