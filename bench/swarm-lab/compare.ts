@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Figures } from './metrics.ts';
+import { f1, f2, pct, swarmLabel } from './table.ts';
 
 const { values } = parseArgs({ options: { before: { type: 'string' }, after: { type: 'string' } } });
 if (!values.before || !values.after) {
@@ -12,13 +13,13 @@ if (!values.before || !values.after) {
   process.exit(2);
 }
 const load = (list: string): Figures[] => list.split(',').flatMap((f) => JSON.parse(readFileSync(f, 'utf8')) as Figures[]);
-const key = (f: Figures): string => `${f.scenario}|${f.n}|${f.clients}${f.chain ? '' : ' no-chain'}`;
+const key = (f: Figures): string => `${f.scenario}|${f.n}|${swarmLabel(f)}`;
 const before = new Map(load(values.before).map((f) => [key(f), f]));
 const after = load(values.after);
 
-const num = (v: number | undefined, digits = 1): string => (v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
-const pct = (v: number | undefined): string => (v === undefined ? '—' : `${Math.round(v * 100)}%`);
-const pct1 = (v: number | undefined): string => (v === undefined ? '—' : `${(v * 100).toFixed(1)}%`);
+// A figure JSON could not hold (NaN, Infinity) was written as null: shown as missing.
+const finite = (v: number | null | undefined): number | undefined => (v != null && Number.isFinite(v) ? v : undefined);
+const num = (v: number | undefined, digits: 1 | 2 = 1): string => (digits === 1 ? f1 : f2)(finite(v));
 // A swarm missing from the before files (e.g. libtorrent-only rows, the same software both times) shows its after figure alone.
 const pair = (b: string, a: string): string => (b === a || b === '—' ? a : `${b} → ${a}`);
 const ratio = (f: Figures | undefined): number | undefined => (f?.makespan === undefined ? undefined : f.makespan / f.tStar);
@@ -28,7 +29,7 @@ const cpu = (f: Figures | undefined): string => {
   return c !== undefined && l !== undefined ? `${num(c)}/${num(l)}` : num(c ?? l);
 };
 const copies = (f: Figures | undefined): string => (f?.seedCopies === undefined ? '—' : `${f.seedCopiesBound ? '≤' : ''}${num(f.seedCopies, 2)}`);
-const upUse = (f: Figures | undefined): string => (f ? `${pct(f.upUseMean)}/${pct(f.upUseMin)}` : '—');
+const upUse = (f: Figures | undefined): string => (f ? `${pct(finite(f.upUseMean))}/${pct(finite(f.upUseMin))}` : '—');
 const stalls = (f: Figures | undefined): string => (f ? `${f.stalls} (${num(f.longestStall)})` : '—');
 const complete = (f: Figures | undefined): string => (f ? `${f.complete}/${f.n}` : '—');
 // Mixed swarms: Cascade's mean completion ÷ libtorrent's, and the least Cascade upload ÷ download (÷ what its cap allowed).
@@ -41,5 +42,5 @@ console.log('| scenario | N | clients | T* s | makespan s | ÷T* | mean s | seed
 console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const a of after) {
   const b = before.get(key(a));
-  console.log(`| ${a.scenario} | ${a.n} | ${a.clients}${a.chain ? '' : ' no-chain'} | ${num(a.tStar)} | ${pair(num(b?.makespan), num(a.makespan))} | ${pair(num(ratio(b), 2), num(ratio(a), 2))} | ${pair(num(b?.mean), num(a.mean))} | ${pair(copies(b), copies(a))} | ${pair(upUse(b), upUse(a))} | ${pair(pct1(b?.dupMax), pct1(a.dupMax))} | ${pair(cpu(b), cpu(a))} | ${pair(stalls(b), stalls(a))} | ${pair(mixed(b), mixed(a))} | ${pair(give(b), give(a))} | ${pair(others(b), others(a))} | ${pair(complete(b), complete(a))} |`);
+  console.log(`| ${a.scenario} | ${a.n} | ${swarmLabel(a)} | ${num(a.tStar)} | ${pair(num(b?.makespan), num(a.makespan))} | ${pair(num(ratio(b), 2), num(ratio(a), 2))} | ${pair(num(b?.mean), num(a.mean))} | ${pair(copies(b), copies(a))} | ${pair(upUse(b), upUse(a))} | ${pair(pct(finite(b?.dupMax), 1), pct(finite(a.dupMax), 1))} | ${pair(cpu(b), cpu(a))} | ${pair(stalls(b), stalls(a))} | ${pair(mixed(b), mixed(a))} | ${pair(give(b), give(a))} | ${pair(others(b), others(a))} | ${pair(complete(b), complete(a))} |`);
 }

@@ -3,9 +3,11 @@
 // crowd of the same N and clients) is filled in only when that row ran in the same sitting.
 import type { Figures } from './metrics.ts';
 
-const f1 = (x: number | undefined) => (x === undefined ? '—' : x.toFixed(1));
-const f2 = (x: number | undefined) => (x === undefined ? '—' : x.toFixed(2));
-const pct = (x: number | undefined, d = 0) => (x === undefined ? '—' : `${(x * 100).toFixed(d)}%`);
+export const f1 = (x: number | undefined) => (x === undefined ? '—' : x.toFixed(1));
+export const f2 = (x: number | undefined) => (x === undefined ? '—' : x.toFixed(2));
+export const pct = (x: number | undefined, d = 0) => (x === undefined ? '—' : `${(x * 100).toFixed(d)}%`);
+/** A swarm's name in a table: its client mix, and whether receipts were off. */
+export const swarmLabel = (f: Figures) => f.clients + (f.chain ? '' : ' no-chain');
 
 function ratioTarget(f: Figures, all: Figures[]): string {
   if (f.scenario === 'flash') return f.n >= 32 ? '≤1.25' : '≤1.15';
@@ -38,7 +40,7 @@ export function printTable(all: Figures[]): void {
     const ratio = f.makespan !== undefined ? f.makespan / f.tStar : undefined;
     rows.push([
       f.scenario,
-      f.clients + (f.chain ? '' : ' no-chain'),
+      swarmLabel(f),
       String(f.n),
       f.sizeMiB.toFixed(0),
       f1(f.tStar),
